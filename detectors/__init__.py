@@ -1,0 +1,1 @@
+"""Analysis: source → augmented computation graph facts → rule answers → findings."""

@@ -1,0 +1,208 @@
+"""HARP101: loop-invariant tensor computation inside a Python loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harp_refactor.assumption import Assumption
+from harp_refactor.finding import Finding, Span
+
+from ..facts import Facts
+from ..pattern import Example, Options, Pattern
+from ..solver import Answer
+from .harp101_examples import INVALID, VALID
+
+_SPECULATION = {
+    "tensor_type": "HARP speculation 2: a value used with tensor-only members is a tensor",
+    "attribute_read": "HARP speculation 1: reading an attribute has no side effect",
+    "pure_function": "--speculative: a function we cannot see into is taken to be pure",
+    "callee_keeps_argument": "the hoisted value is now one object shared by every iteration",
+    "untouched_by_call": "HARP speculation 1: a call of unknown effect changes only what it is given",
+    "reassociation": "--aggressive rewrites the product by distributivity and associativity",
+    "io_only": "HARP speculation 5: I/O is logging or data loading with no other effect",
+}
+
+
+class LoopInvariant(Pattern):
+    """A tensor or array computation inside a Python loop gives the same value on every
+    iteration: its operands are never reassigned or mutated in the loop, and it calls
+    only pure, deterministic framework APIs. Computing it once, before the outermost loop
+    it does not depend on, removes the repeated work (HARP's pattern 2, PieProf's
+    loop-invariant computation; dictionary learning ran 3.0x faster).
+
+    Not reported: expressions that run only under a condition in the loop, random,
+    stateful or device-synchronising calls, in-place writes to an operand anywhere in
+    the loop (`x.add_()`, `x[i] = ...`, `x += ...`, `v.assign(...)`), loops that call
+    `.backward()` or an optimizer step that may update the operands, and trivially cheap
+    expressions. A loop that may run zero times gets a guard, so the hoisted code runs
+    only when the loop would have. Calls of functions we cannot see into are hoisted only
+    with `--speculative`, and `--aggressive` also rewrites `D @ (X - D.T @ A)` as
+    `D @ X - (D @ D.T) @ A` to expose `D @ X` and `D @ D.T`.
+    """
+
+    code = "HARP101"
+    title = "loop-invariant computation"
+    rules = "harp101.lp"
+    shown = ("hoist", "hoist_statement", "guard", "suggest", "distribute", "assume", "value_of", "spec_tensor")
+    VALID = VALID
+    INVALID = INVALID
+
+    def findings(self, facts: Facts, answer: Answer, path: str, options: Options) -> list[Finding]:
+        guards: dict[int, list[int]] = {}
+        for expr_id, loop_id in answer.ints("guard"):
+            guards.setdefault(expr_id, []).append(loop_id)
+        assumptions: dict[int, list[tuple[str, int]]] = {}
+        for expr_id, kind, node_id in answer("assume"):
+            assumptions.setdefault(int(expr_id), []).append((str(kind), int(node_id)))
+        statement_value = {int(s): int(e) for s, _, e in answer("value_of")}
+        why_tensor: dict[str, str] = {}
+        for var, why in answer("spec_tensor"):
+            why_tensor.setdefault(str(var), str(why))
+        context = _Context(facts, path, assumptions, guards, why_tensor)
+
+        found = [context.hoist(expr_id, loop_id) for expr_id, loop_id in answer.ints("hoist")]
+        for statement_id, loop_id in answer.ints("hoist_statement"):
+            found.append(context.hoist_statement(statement_id, statement_value[statement_id], loop_id))
+        for expr_id, loop_id, why in answer("suggest"):
+            found.append(context.suggest(int(expr_id), int(loop_id), str(why)))
+        for args in answer.ints("distribute"):
+            found.append(context.distribute(*args))
+        return found
+
+
+class _Context:
+    """Turns answer atoms into findings for one file."""
+
+    def __init__(
+        self,
+        facts: Facts,
+        path: str,
+        assumptions: dict[int, list[tuple[str, int]]],
+        guards: dict[int, list[int]],
+        why_tensor: dict[str, str],
+    ) -> None:
+        self.facts = facts
+        self.path = path
+        self.assumptions = assumptions
+        self.guards = guards
+        self.why_tensor = why_tensor
+
+    def span(self, node_id: int) -> Span:
+        return self.facts.nodes[node_id].span
+
+    def loop_text(self, loop_id: int) -> str:
+        return f"the loop at line {self.span(loop_id).line}"
+
+    def finding(
+        self, expr_id: int, message: str, fix: dict[str, Any], no_fix_reason: str = "", at: int | None = None
+    ) -> Finding:
+        assumptions = tuple(sorted({self.assumption(kind, node) for kind, node in self.assumptions.get(expr_id, [])}))
+        return Finding(
+            code=LoopInvariant.code,
+            title=LoopInvariant.title,
+            path=self.path,
+            span=self.span(expr_id if at is None else at),
+            message=message,
+            assumptions=assumptions,
+            fix=fix,
+            no_fix_reason=no_fix_reason,
+            speculative=any(kind == "pure_function" for kind, _ in self.assumptions.get(expr_id, [])),
+        )
+
+    def guard_note(self, expr_id: int) -> str:
+        if not self.guards.get(expr_id):
+            return ""
+        return " (guarded, because the loop may run zero times)"
+
+    def hoist(self, expr_id: int, loop_id: int) -> Finding:
+        code = self.facts.code(expr_id)
+        message = (
+            f"`{code}` gives the same value in every iteration of {self.loop_text(loop_id)}; "
+            f"compute it once before the loop{self.guard_note(expr_id)}"
+        )
+        fix = {
+            "kind": "expression",
+            "loop": self.span(loop_id),
+            "expression": self.span(expr_id),
+            "guards": tuple(self.span(g) for g in self.guards.get(expr_id, [])),
+        }
+        return self.finding(expr_id, message, fix)
+
+    def hoist_statement(self, statement_id: int, expr_id: int, loop_id: int) -> Finding:
+        code = self.facts.code(statement_id)
+        message = (
+            f"`{code}` assigns the same value in every iteration of {self.loop_text(loop_id)}; "
+            f"move it before the loop{self.guard_note(expr_id)}"
+        )
+        fix = {
+            "kind": "statement",
+            "loop": self.span(loop_id),
+            "statement": self.span(statement_id),
+            "guards": tuple(self.span(g) for g in self.guards.get(expr_id, [])),
+        }
+        return self.finding(expr_id, message, fix, at=statement_id)
+
+    def suggest(self, expr_id: int, loop_id: int, why: str) -> Finding:
+        code = self.facts.code(expr_id)
+        message = f"`{code}` gives the same value in every iteration of {self.loop_text(loop_id)}"
+        return self.finding(expr_id, message, {}, no_fix_reason=why)
+
+    def distribute(self, expr_id: int, loop_id: int, p: int, q: int, u: int, v: int) -> Finding:
+        code = self.facts.code
+        message = (
+            f"`{code(expr_id)}` hides loop invariants behind distributivity: as "
+            f"`({code(p)} @ {code(q)}) - ({code(p)} @ {code(u)}) @ {code(v)}` the products "
+            f"`{code(p)} @ {code(q)}` and `{code(p)} @ {code(u)}` can be computed once before {self.loop_text(loop_id)}"
+        )
+        fix = {
+            "kind": "distribute",
+            "loop": self.span(loop_id),
+            "expression": self.span(expr_id),
+            "parts": tuple(self.span(node) for node in (p, q, u, v)),
+            "guards": tuple(self.span(g) for g in self.guards.get(expr_id, [])),
+        }
+        return self.finding(expr_id, message, fix)
+
+    def assumption(self, kind: str, node_id: int) -> Assumption:
+        code = self.facts.code(node_id)
+        why = _SPECULATION[kind]
+        if kind == "tensor_type":
+            var = code
+            reason = next((w for v, w in self.why_tensor.items() if v.rsplit(".", 1)[-1] == var), "")
+            return Assumption(f"`{var}` is a tensor or array", f"{why} ({reason})", kind, f"check the type of `{var}`")
+        if kind == "attribute_read":
+            return Assumption(
+                f"reading `{code}` has no side effect and gives the same object each time",
+                why,
+                kind,
+                f"make sure `{code}` is a plain attribute, not a property that computes a new value",
+            )
+        if kind == "pure_function":
+            return Assumption(
+                f"`{code}` has no side effect and returns the same value for the same arguments",
+                why,
+                kind,
+                "read the function's definition",
+            )
+        if kind == "callee_keeps_argument":
+            return Assumption(
+                f"`{code}` does not modify its arguments in place", why, kind, "read what the callee does with them"
+            )
+        if kind == "untouched_by_call":
+            return Assumption(
+                f"`{code}` does not modify the values the hoisted expression reads",
+                why,
+                kind,
+                "read what the call does",
+            )
+        if kind == "io_only":
+            return Assumption(f"`{code}` only prints or logs", why, kind, "read what the call does")
+        return Assumption(
+            "floating-point results will differ from the original within tolerance",
+            why,
+            kind,
+            "compare results on real inputs (the equivalence harness does)",
+        )
+
+
+__all__ = ["LoopInvariant", "Example", "Options"]

@@ -1,0 +1,63 @@
+"""Evaluate rule files over a module's facts with clingo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import clingo
+
+from .facts import Facts, Term
+
+COMMON_RULES = Path(__file__).with_name("patterns") / "common.lp"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The atoms of the (unique, stratified) answer set, indexed by predicate."""
+
+    atoms: dict[str, tuple[tuple[Term, ...], ...]]
+
+    def __call__(self, predicate: str) -> tuple[tuple[Term, ...], ...]:
+        return self.atoms.get(predicate, ())
+
+    def ints(self, predicate: str) -> Iterator[tuple[int, ...]]:
+        for args in self(predicate):
+            yield tuple(int(arg) for arg in args)
+
+
+@cache
+def _rule_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _term(symbol: clingo.Symbol) -> Term:
+    if symbol.type == clingo.SymbolType.Number:
+        return int(symbol.number)
+    if symbol.type == clingo.SymbolType.String:
+        return str(symbol.string)
+    return str(symbol)
+
+
+def solve(facts: Facts, rule_files: Iterable[Path], flags: Iterable[str] = (), shown: Iterable[str] = ()) -> Answer:
+    """Ground and solve facts + the common rules + `rule_files`; return the shown atoms.
+
+    The rules are stratified Datalog, so there is exactly one answer set.
+    """
+    control = clingo.Control(["--warn=none"])
+    program = [_rule_text(COMMON_RULES), *(_rule_text(path) for path in rule_files)]
+    program.extend(f"{flag}." for flag in flags)
+    control.add("base", [], "\n".join(program))
+    control.add("facts", [], facts.program())
+    control.ground([("base", []), ("facts", [])])
+    wanted = set(shown)
+    atoms: dict[str, list[tuple[Term, ...]]] = {}
+    with control.solve(yield_=True) as handle:
+        for model in handle:
+            for symbol in model.symbols(atoms=True):
+                if not wanted or symbol.name in wanted:
+                    atoms.setdefault(symbol.name, []).append(tuple(_term(a) for a in symbol.arguments))
+            break
+    return Answer({name: tuple(sorted(values, key=str)) for name, values in atoms.items()})

@@ -1,0 +1,68 @@
+"""Read, decode and parse one source file; skip files that use no numeric framework."""
+
+from __future__ import annotations
+
+import re
+import tokenize
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import libcst as cst
+
+from harp_refactor.errors import SourceError
+
+# A file that imports none of these cannot hold a finding: skip it before parsing.
+_FRAMEWORK_IMPORT = re.compile(rb"^\s*(?:import|from)\s+(?:torch|tensorflow|numpy|keras)\b", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The decoded text of a file, its encoding and its parsed module."""
+
+    path: str
+    text: str
+    encoding: str
+    module: cst.Module
+
+
+def mentions_framework(data: bytes) -> bool:
+    """Cheap pre-filter: does the file import torch, tensorflow, numpy or keras?"""
+    return _FRAMEWORK_IMPORT.search(data) is not None
+
+
+def decode(path: str, data: bytes) -> tuple[str, str]:
+    """Decode bytes with the encoding the file declares (PEP 263), UTF-8 by default."""
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        return data.decode(encoding), encoding
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise SourceError(f"{path}: cannot decode: {error}") from None
+
+
+def parse(path: str, text: str, encoding: str = "utf-8") -> SourceFile:
+    """Parse decoded text; a syntax error becomes one line naming the file and position."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        raise SourceError(f"{path}:{error.raw_line}:{error.raw_column}: syntax error: {error.message}") from None
+    except RecursionError:
+        raise SourceError(f"{path}: too deeply nested to parse") from None
+    return SourceFile(path=path, text=text, encoding=encoding, module=module)
+
+
+def read_bytes(path: str) -> bytes:
+    """The raw bytes of a file, or a one-line error naming it."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def load(path: str, *, prefilter: bool = True) -> SourceFile | None:
+    """Read and parse `path`; None when the pre-filter says it uses no framework."""
+    data = read_bytes(path)
+    if prefilter and not mentions_framework(data):
+        return None
+    text, encoding = decode(path, data)
+    return parse(path, text, encoding)

@@ -1,0 +1,1 @@
+"""The equivalence harness: run original and rewritten code, compare tensors, time both."""

@@ -1,0 +1,94 @@
+"""`[tool.harp-refactor]` in the nearest pyproject.toml, checked key by key."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from .errors import ConfigError
+
+_KEYS = {
+    "select": "a list of codes, prefixes or ALL",
+    "ignore": "a list of codes or prefixes",
+    "exclude": "a list of glob patterns",
+    "rules": "a list of rule files (paths relative to pyproject.toml)",
+    "speculative": "true or false",
+    "aggressive": "true or false",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The project's settings; command-line flags override them."""
+
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    rules: tuple[Path, ...] = ()
+    speculative: bool = False
+    aggressive: bool = False
+    source: Path | None = field(default=None, compare=False)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.harp-refactor] table."""
+    directory = start.resolve()
+    if not directory.is_dir():
+        directory = directory.parent
+    for candidate in (directory, *directory.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file() and "harp-refactor" in _read(path).get("tool", {}):
+            return path
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read configuration: {error}") from None
+
+
+def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{path}: [tool.harp-refactor] {key} must be {_KEYS[key]}")
+    return tuple(value)
+
+
+def _flag(path: Path, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: [tool.harp-refactor] {key} must be {_KEYS[key]}")
+    return value
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and check the table; unknown keys are errors that name the key and the file."""
+    if path is None:
+        return Config()
+    table = _read(path).get("tool", {}).get("harp-refactor", {})
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} in [tool.harp-refactor]; known keys: {', '.join(_KEYS)}")
+    rules = tuple(path.parent / rule for rule in _strings(path, "rules", table.get("rules", [])))
+    for rule in rules:
+        if not rule.is_file():
+            raise ConfigError(f"{path}: rule file {rule} does not exist")
+    return Config(
+        select=_strings(path, "select", table.get("select", ["ALL"])),
+        ignore=_strings(path, "ignore", table.get("ignore", [])),
+        exclude=_strings(path, "exclude", table.get("exclude", [])),
+        rules=rules,
+        speculative=_flag(path, "speculative", table.get("speculative", False)),
+        aggressive=_flag(path, "aggressive", table.get("aggressive", False)),
+        source=path,
+    )

@@ -1,0 +1,166 @@
+"""The pipeline: parse → facts → rules → findings → patches, as plain functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from harp_refactor.detectors import source as sources
+from harp_refactor.detectors.facts import Facts, extract
+from harp_refactor.detectors.pattern import Options, Pattern
+from harp_refactor.detectors.patterns import all_patterns
+from harp_refactor.detectors.solver import solve
+from harp_refactor.transforms.base import TransformError, transforms
+
+from .errors import ConfigError, HarpError
+from .finding import Finding
+from .patch import Patch, unified_diff
+
+# Applying fixes can expose new ones (a moved statement makes its readers invariant).
+MAX_FIX_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides what a run reports and fixes."""
+
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    options: Options = Options()
+    rules: tuple[Path, ...] = ()
+    prefilter: bool = True
+
+    def wants(self, code: str) -> bool:
+        """`--select`/`--ignore` by code, prefix or ALL: the more specific entry wins, ignore on a tie."""
+        selected = _specificity(code, self.select)
+        return selected >= 0 and selected > _specificity(code, self.ignore)
+
+    def patterns(self) -> list[Pattern]:
+        return [pattern() for code, pattern in all_patterns().items() if self.wants(code)]
+
+
+def _specificity(code: str, entries: Iterable[str]) -> int:
+    """-1 when no entry matches `code`, 0 for ALL, else the length of the longest matching prefix."""
+    return max((0 if entry == "ALL" else len(entry) for entry in entries if entry == "ALL" or code.startswith(entry)), default=-1)
+
+
+def check_codes(codes: Iterable[str], user_rules: bool) -> None:
+    """Reject a --select/--ignore entry that matches no known code (user rules bring their own)."""
+    for code in codes:
+        if code != "ALL" and not user_rules and not any(known.startswith(code) for known in all_patterns()):
+            raise ConfigError(f"unknown code {code!r}; known codes: {', '.join(all_patterns())}")
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one file gave: findings, or an error line; never an exception."""
+
+    path: str
+    findings: tuple[Finding, ...] = ()
+    error: str = ""
+    text: str | None = None
+    encoding: str = "utf-8"
+    patch: Patch | None = None
+    fix_errors: tuple[str, ...] = field(default=())
+
+
+def find(path: str, text: str, module_facts: Facts, settings: Settings) -> list[Finding]:
+    """Run every selected pattern and user rule file over one module's facts."""
+    found: list[Finding] = []
+    for pattern in settings.patterns():
+        answer = solve(module_facts, [pattern.rule_path()], settings.options.flags, pattern.shown)
+        found.extend(pattern.findings(module_facts, answer, path, settings.options))
+    if settings.rules:
+        answer = solve(module_facts, settings.rules, settings.options.flags, ("finding",))
+        found.extend(f for f in _user_findings(module_facts, answer("finding"), path) if settings.wants(f.code))
+    return sorted(found, key=lambda f: f.sort_key)
+
+
+def _user_findings(module_facts: Facts, atoms: Sequence[tuple[object, ...]], path: str) -> list[Finding]:
+    """`finding(Node, Code, Message)` atoms of a user's rule file become suggestions."""
+    result = []
+    for node, code, message in atoms:
+        if isinstance(node, int) and node in module_facts.nodes:
+            result.append(
+                Finding(str(code), "user rule", path, module_facts.nodes[node].span, str(message), no_fix_reason="user rule")
+            )
+    return result
+
+
+def analyse_text(path: str, text: str, settings: Settings) -> list[Finding]:
+    """Findings for source text (raises SourceError on a syntax error)."""
+    parsed = sources.parse(path, text)
+    return find(path, text, extract(parsed.module), settings)
+
+
+def apply_fixes(path: str, text: str, findings: Sequence[Finding]) -> str:
+    """The text with every fixable finding applied, grouped by the transform that handles it."""
+    by_code: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.fixable:
+            by_code.setdefault(finding.code, []).append(finding)
+    available = transforms()
+    for code, group in sorted(by_code.items()):
+        if code in available:
+            new = available[code].apply(text, group)
+            _check_compiles(path, new)
+            text = new
+    return text
+
+
+def _check_compiles(path: str, text: str) -> None:
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise TransformError(f"{path}: the rewrite does not compile ({error.msg}); nothing written") from None
+
+
+def fix_text(path: str, text: str, findings: Sequence[Finding], settings: Settings) -> tuple[str, list[str]]:
+    """Apply fixes, re-analyse and repeat until nothing new is fixable; also return errors."""
+    errors: list[str] = []
+    current = text
+    pending = [f for f in findings if f.fixable and (settings.options.speculative or not f.speculative)]
+    for _ in range(MAX_FIX_ROUNDS):
+        if not pending:
+            break
+        try:
+            current = apply_fixes(path, current, pending)
+        except TransformError as error:
+            errors.append(str(error))
+            break
+        pending = [
+            f
+            for f in analyse_text(path, current, settings)
+            if f.fixable and (settings.options.speculative or not f.speculative)
+        ]
+    return current, errors
+
+
+def finding_diff(path: str, text: str, finding: Finding) -> str:
+    """The diff of fixing this one finding alone, or '' when it is only a suggestion."""
+    if not finding.fixable:
+        return ""
+    try:
+        return unified_diff(path, text, apply_fixes(path, text, [finding]))
+    except TransformError:
+        return ""
+
+
+def analyse_file(path: str, settings: Settings, *, fix: bool = False) -> FileResult:
+    """Analyse (and with `fix`, rewrite in memory) one file; errors become a one-line result."""
+    try:
+        loaded = sources.load(path, prefilter=settings.prefilter)
+        if loaded is None:
+            return FileResult(path)
+        findings = find(path, loaded.text, extract(loaded.module), settings)
+        patch = None
+        fix_errors: list[str] = []
+        if fix and any(f.fixable for f in findings):
+            new, fix_errors = fix_text(path, loaded.text, findings, settings)
+            patch = Patch(path, tuple(f for f in findings if f.fixable), loaded.text, new)
+        return FileResult(path, tuple(findings), "", loaded.text, loaded.encoding, patch, tuple(fix_errors))
+    except HarpError as error:
+        return FileResult(path, error=str(error))
+    except RecursionError:
+        return FileResult(path, error=f"{path}: too deeply nested to analyse")

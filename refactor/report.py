@@ -1,0 +1,48 @@
+"""Render findings for people (text) and for programs (JSON)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Sequence
+
+from .finding import Finding
+
+
+def text_finding(finding: Finding) -> str:
+    """`path:line:col CODE message`, then its assumptions and the fix it offers."""
+    span = finding.span
+    lines = [f"{finding.path}:{span.line}:{span.col + 1}: {finding.code} {finding.message}"]
+    for assumption in finding.assumptions:
+        lines.append(f"    assumes: {assumption.what} ({assumption.why}; to check: {assumption.check})")
+    if finding.fixable and finding.speculative:
+        lines.append("    fix: available with --speculative")
+    elif finding.fixable:
+        lines.append("    fix: available (--diff shows it, --apply writes it)")
+    else:
+        lines.append(f"    fix: none, a suggestion only: {finding.no_fix_reason}")
+    return "\n".join(lines)
+
+
+def json_finding(finding: Finding, diff: str) -> dict[str, Any]:
+    span = finding.span
+    return {
+        "code": finding.code,
+        "title": finding.title,
+        "path": finding.path,
+        "line": span.line,
+        "col": span.col + 1,
+        "end_line": span.end_line,
+        "end_col": span.end_col + 1,
+        "message": finding.message,
+        "assumptions": [assumption.as_json() for assumption in finding.assumptions],
+        "fixable": finding.fixable,
+        "speculative": finding.speculative,
+        "no_fix_reason": finding.no_fix_reason,
+        "diff": diff,
+    }
+
+
+def json_report(findings: Sequence[Finding], diff_of: Callable[[Finding], str], errors: Sequence[str]) -> str:
+    """One JSON document: findings (each with the diff of its own fix) and file errors."""
+    document = {"findings": [json_finding(f, diff_of(f)) for f in findings], "errors": list(errors)}
+    return json.dumps(document, indent=2)

@@ -1,0 +1,1 @@
+"""libCST codemods, one per pattern, driven by findings."""

@@ -1,0 +1,39 @@
+"""The base class of a transform, and its discovery by pattern code."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from typing import ClassVar, Sequence
+
+from harp_refactor.errors import HarpError
+from harp_refactor.finding import Finding
+
+
+class TransformError(HarpError, RuntimeError):
+    """A transform could not rewrite a finding safely; the finding stays a suggestion."""
+
+
+class Transform:
+    """Rewrites the source text of one file for the findings of the codes it handles."""
+
+    codes: ClassVar[tuple[str, ...]]
+
+    def apply(self, source: str, findings: Sequence[Finding]) -> str:
+        raise NotImplementedError
+
+
+@cache
+def transforms() -> dict[str, Transform]:
+    """Every Transform subclass in this package, keyed by each code it handles."""
+    from .. import transforms as package
+
+    found: dict[str, Transform] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Transform) and value is not Transform:
+                for code in value.codes:
+                    found[code] = value()
+    return found

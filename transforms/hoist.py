@@ -1,0 +1,231 @@
+"""HARP101's codemod: compute loop invariants once, before the outermost loop they leave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from harp_refactor.finding import Finding, Span
+
+from .base import Transform, TransformError
+from .names import fresh, hint_for, taken_names
+
+
+@dataclass
+class _LoopPlan:
+    """What goes before one loop: plain statements, then those under each guard."""
+
+    plain: list[cst.BaseStatement] = field(default_factory=list)
+    guarded: dict[tuple[Span, ...], list[cst.BaseStatement]] = field(default_factory=dict)
+
+    def add(self, guards: tuple[Span, ...], statement: cst.BaseStatement) -> None:
+        if guards:
+            self.guarded.setdefault(guards, []).append(statement)
+        else:
+            self.plain.append(statement)
+
+
+class HoistLoopInvariants(Transform):
+    """Hoist expressions and statements that HARP101 found invariant."""
+
+    codes = ("HARP101",)
+
+    def apply(self, source: str, findings: Sequence[Finding]) -> str:
+        module = cst.parse_module(source)
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+        by_span: dict[tuple[Span, str], cst.CSTNode] = {}
+        for node, code_range in positions.items():
+            span = Span(code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
+            category = _category(node)
+            if category:
+                by_span.setdefault((span, category), node)
+        planner = _Planner(module, by_span)
+        # A distributed product is rewritten whole; invariants inside it go with its products.
+        distributed = [f.span for f in findings if f.fix.get("kind") == "distribute"]
+        for finding in sorted(findings, key=lambda f: (f.fix.get("kind") != "distribute", f.span.line, f.span.col)):
+            if finding.fix.get("kind") == "expression" and any(
+                _inside(finding.span, outer) and finding.span != outer for outer in distributed
+            ):
+                continue
+            planner.plan(finding)
+        return wrapper.module.visit(_Rewriter(planner)).code
+
+
+class _Planner:
+    """Decide the new statements and the replacements before touching the tree."""
+
+    def __init__(self, module: cst.Module, by_span: dict[tuple[Span, str], cst.CSTNode]) -> None:
+        self.module = module
+        self.by_span = by_span
+        self.taken = taken_names(module)
+        self.loops: dict[cst.CSTNode, _LoopPlan] = {}
+        self.replacements: dict[cst.CSTNode, cst.BaseExpression] = {}
+        self.removed: set[cst.CSTNode] = set()
+        self.temporaries: dict[tuple[Span, str], str] = {}
+
+    def node(self, span: Span, category: str) -> cst.CSTNode:
+        try:
+            return self.by_span[(span, category)]
+        except KeyError:
+            raise TransformError(f"no node at {span.line}:{span.col}: the file changed since it was analysed") from None
+
+    def expression(self, span: Span) -> cst.BaseExpression:
+        node = self.node(span, "expression")
+        assert isinstance(node, cst.BaseExpression)
+        return node
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def plan(self, finding: Finding) -> None:
+        fix = finding.fix
+        loop = self.node(fix["loop"], "loop")
+        plan = self.loops.setdefault(loop, _LoopPlan())
+        guards = tuple(fix.get("guards", ()))
+        kind = fix["kind"]
+        if kind == "expression":
+            expression = self.expression(fix["expression"])
+            self.replacements[expression] = cst.Name(self.temporary(plan, guards, fix["loop"], expression))
+        elif kind == "statement":
+            statement = self.node(fix["statement"], "statement")
+            assert isinstance(statement, cst.BaseSmallStatement)
+            self.removed.add(statement)
+            plan.add(guards, cst.SimpleStatementLine([statement.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]))
+        elif kind == "distribute":
+            self.distribute(plan, guards, fix)
+        else:
+            raise TransformError(f"unknown fix kind {kind!r}")
+
+    def temporary(self, plan: _LoopPlan, guards: tuple[Span, ...], loop: Span, expression: cst.BaseExpression) -> str:
+        """One temporary per distinct expression text per loop, assigned before the loop."""
+        text = " ".join(self.code(expression).split())
+        key = (loop, text)
+        if key not in self.temporaries:
+            name = fresh(hint_for(expression), self.taken)
+            self.temporaries[key] = name
+            value = expression.with_changes(lpar=[], rpar=[]) if len(expression.lpar) == 1 else expression
+            plan.add(guards, cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], value)]))
+        return self.temporaries[key]
+
+    def distribute(self, plan: _LoopPlan, guards: tuple[Span, ...], fix: Mapping[str, Any]) -> None:
+        """`P @ (Q - U @ V)` → `PQ - PU @ V` with `PQ = P @ Q`, `PU = P @ U` hoisted."""
+        expression = self.expression(fix["expression"])
+        p, q, u, v = (self.expression(span) for span in fix["parts"])
+        inner = _difference_of(expression)
+        loop = fix["loop"]
+        products = [_product(expression, p, q), _product(expression, p, u)]
+        names = [self.temporary(plan, guards, loop, product) for product in products]
+        rest = _product(expression, cst.Name(names[1]), v)
+        combined = cst.BinaryOperation(cst.Name(names[0]), inner.operator, rest)
+        if expression.lpar:
+            combined = combined.with_changes(lpar=expression.lpar, rpar=expression.rpar)
+        else:
+            combined = combined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        self.replacements[expression] = combined
+
+
+def _inside(inner: Span, outer: Span) -> bool:
+    return (outer.line, outer.col) <= (inner.line, inner.col) and (inner.end_line, inner.end_col) <= (
+        outer.end_line,
+        outer.end_col,
+    )
+
+
+def _category(node: cst.CSTNode) -> str:
+    if isinstance(node, cst.BaseExpression):
+        return "expression"
+    if isinstance(node, cst.BaseSmallStatement):
+        return "statement"
+    if isinstance(node, (cst.For, cst.While)):
+        return "loop"
+    return ""
+
+
+def _difference_of(product: cst.BaseExpression) -> cst.BinaryOperation:
+    if isinstance(product, cst.BinaryOperation):
+        right = product.right
+    elif isinstance(product, cst.Call):
+        right = product.args[1].value
+    else:
+        raise TransformError("expected a product")
+    if not isinstance(right, cst.BinaryOperation):
+        raise TransformError("expected a sum or difference inside the product")
+    return right
+
+
+def _product(like: cst.BaseExpression, left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpression:
+    """`left @ right` written the way `like` writes its product (operator or call)."""
+    left = _parenthesised(left) if isinstance(left, cst.BinaryOperation) and not left.lpar else left
+    right = _parenthesised(right) if isinstance(right, cst.BinaryOperation) and not right.lpar else right
+    if isinstance(like, cst.BinaryOperation):
+        return cst.BinaryOperation(left, cst.MatrixMultiply(), right)
+    if isinstance(like, cst.Call):
+        return like.with_changes(args=[cst.Arg(left), cst.Arg(right)], lpar=[], rpar=[])
+    raise TransformError("expected a product")
+
+
+def _parenthesised(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+class _Rewriter(cst.CSTTransformer):
+    """Apply a plan: replace expressions, drop moved statements, insert before loops."""
+
+    def __init__(self, planner: _Planner) -> None:
+        self.planner = planner
+        self.guard_text: dict[Span, str] = {}
+
+    def on_leave(
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel[cst.CSTNode]]:
+        replacement = self.planner.replacements.get(original_node)
+        if replacement is not None:
+            return replacement
+        if original_node in self.planner.removed:
+            return cst.RemoveFromParent()
+        if isinstance(updated_node, cst.SimpleStatementLine) and not updated_node.body:
+            return cst.RemoveFromParent()
+        if isinstance(updated_node, (cst.For, cst.While)):
+            updated_node = _keep_body(updated_node)
+            plan = self.planner.loops.get(original_node)
+            if plan is not None:
+                return cst.FlattenSentinel(self.prelude(plan, updated_node))
+        return updated_node
+
+    def prelude(self, plan: _LoopPlan, loop: cst.For | cst.While) -> list[cst.CSTNode]:
+        """The hoisted statements, guarded where needed, then the loop (comments stay with it)."""
+        statements: list[cst.BaseStatement] = list(plan.plain)
+        for guards, body in plan.guarded.items():
+            test = " and ".join(self.guard_condition(span) for span in guards)
+            statements.append(cst.If(test=cst.parse_expression(test), body=cst.IndentedBlock(body)))
+        blank = 0
+        while blank < len(loop.leading_lines) and loop.leading_lines[blank].comment is None:
+            blank += 1
+        first = statements[0].with_changes(leading_lines=loop.leading_lines[:blank])
+        return [first, *statements[1:], loop.with_changes(leading_lines=loop.leading_lines[blank:])]
+
+    def guard_condition(self, span: Span) -> str:
+        """`n > 0` for `range(n)`, `a < b` for `range(a, b)`: true exactly when the loop runs."""
+        loop = self.planner.node(span, "loop")
+        if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
+            raise TransformError("only a `for ... in range(...)` loop can be guarded")
+        args = [self.planner.code(arg.value).strip() for arg in loop.iter.args]
+        wrapped = [a if a.isidentifier() or a.isdigit() else f"({a})" for a in args]
+        if len(args) == 1:
+            return f"{wrapped[0]} > 0"
+        if len(args) == 2:
+            return f"{wrapped[0]} < {wrapped[1]}"
+        raise TransformError("only range(stop) and range(start, stop) loops can be guarded")
+
+
+def _keep_body(loop: cst.For | cst.While) -> cst.For | cst.While:
+    """A loop whose only statement moved out keeps a `pass`, so the result still compiles."""
+    body = loop.body
+    if isinstance(body, cst.IndentedBlock) and not body.body:
+        return loop.with_changes(body=body.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])]))
+    return loop
+
