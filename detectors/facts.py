@@ -75,6 +75,9 @@ SYNC_BUILTINS = frozenset({"float", "int", "bool", "complex"})
 # Logging and printing: HARP speculation 5 takes I/O to be logging with no other effect.
 IO_FUNCTIONS = frozenset({"print"})
 IO_METHODS = frozenset({"debug", "info", "warning", "error", "critical", "exception", "log", "write", "flush"})
+# Methods of Python containers: they write their receiver, store their arguments, and do
+# nothing else.
+CONTAINER_METHODS = frozenset("append extend insert add update setdefault pop popitem remove discard clear".split())
 AUTOGRAD_APIS = frozenset({"torch.autograd.backward", "torch.autograd.grad"})
 OPTIMIZER_METHODS = frozenset({"step", "apply_gradients", "minimize"})
 MATMUL_APIS = frozenset(
@@ -713,6 +716,14 @@ class _Extractor:
                 self.emit("optimizer_call", expr_id)
             if method in IO_METHODS and info is None:
                 self.emit("io_call", expr_id)
+                return
+            if method in CONTAINER_METHODS and info is None:
+                self.emit("container_call", expr_id)
+                receivers = self.alias_roots(func.value, scope)
+                for root in sorted(receivers):
+                    self.emit("call_effect", expr_id, root)
+                    for stored in sorted(effect_roots):
+                        self.emit("alias", root, stored)
                 return
             effect_roots |= self.alias_roots(func.value, scope)
         else:

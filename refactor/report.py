@@ -14,9 +14,7 @@ def text_finding(finding: Finding) -> str:
     lines = [f"{finding.path}:{span.line}:{span.col + 1}: {finding.code} {finding.message}"]
     for assumption in finding.assumptions:
         lines.append(f"    assumes: {assumption.what} ({assumption.why}; to check: {assumption.check})")
-    if finding.fixable and finding.speculative:
-        lines.append("    fix: available with --speculative")
-    elif finding.fixable:
+    if finding.fixable:
         lines.append("    fix: available (--diff shows it, --apply writes it)")
     else:
         lines.append(f"    fix: none, a suggestion only: {finding.no_fix_reason}")

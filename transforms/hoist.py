@@ -123,7 +123,7 @@ class _Planner:
         combined = cst.BinaryOperation(cst.Name(names[0]), inner.operator, rest)
         if expression.lpar:
             combined = combined.with_changes(lpar=expression.lpar, rpar=expression.rpar)
-        else:
+        elif not fix.get("bare"):
             combined = combined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         self.replacements[expression] = combined
 

@@ -58,7 +58,7 @@ class LoopInvariant(Pattern):
         why_tensor: dict[str, str] = {}
         for var, why in answer("spec_tensor"):
             why_tensor.setdefault(str(var), str(why))
-        context = _Context(facts, path, assumptions, guards, why_tensor)
+        context = _Context(facts, path, assumptions, guards, why_tensor, set(statement_value.values()))
 
         found = [context.hoist(expr_id, loop_id) for expr_id, loop_id in answer.ints("hoist")]
         for statement_id, loop_id in answer.ints("hoist_statement"):
@@ -80,7 +80,9 @@ class _Context:
         assumptions: dict[int, list[tuple[str, int]]],
         guards: dict[int, list[int]],
         why_tensor: dict[str, str],
+        assigned_values: set[int],
     ) -> None:
+        self.assigned_values = assigned_values
         self.facts = facts
         self.path = path
         self.assumptions = assumptions
@@ -159,6 +161,7 @@ class _Context:
             "loop": self.span(loop_id),
             "expression": self.span(expr_id),
             "parts": tuple(self.span(node) for node in (p, q, u, v)),
+            "bare": expr_id in self.assigned_values,
             "guards": tuple(self.span(g) for g in self.guards.get(expr_id, [])),
         }
         return self.finding(expr_id, message, fix)

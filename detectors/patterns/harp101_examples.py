@@ -335,9 +335,9 @@ import torch
 from mylib import normalise
 def f(W, x):
     out = []
-    normalise_W = normalise(W)
+    normalise_W_x = normalise(W) @ x
     for _ in range(3):
-        out.append(normalise_W @ x)
+        out.append(normalise_W_x)
     return out
 """,
         Options(speculative=True),

@@ -8,7 +8,7 @@ from harp_refactor.detectors.pattern import Example, Pattern
 from harp_refactor.detectors.patterns import all_patterns
 from harp_refactor.pipeline import Settings, analyse_text, fix_text
 
-from ..conftest import dedent
+from tests.helpers import dedent
 
 PATTERNS = all_patterns()
 VALID = [(code, i, code_text) for code, p in PATTERNS.items() for i, code_text in enumerate(p.VALID)]
