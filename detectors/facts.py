@@ -37,23 +37,25 @@ Vocabulary (all arguments are node ids unless they say otherwise):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Iterable, Sequence, Union
+from typing import Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedName, QualifiedNameProvider
-from libcst.metadata.base_provider import LazyValue
+from libcst.metadata.base_provider import LazyValue  # type: ignore[attr-defined]  # not re-exported
 
 from harp_refactor.finding import Span
 
 from .knowledge import ApiInfo, KnowledgeBase
 from .knowledge import load as load_knowledge
 
+
 class Const(str):
     """An ASP constant (`pure`, `call`), as opposed to a quoted string term."""
 
 
-Term = Union[int, str]
+Term = int | str
 Atom = tuple[str, tuple[Term, ...]]
 
 FRAMEWORKS = ("torch", "numpy", "tensorflow", "keras")
@@ -534,8 +536,8 @@ class _Extractor:
             # Writing an attribute or an item mutates the object it belongs to.
             self.expression(node.value, statement_id, scope)
             if isinstance(node, cst.Subscript):
-                for element in node.slice:
-                    self.slice_expressions(element.slice, statement_id, scope)
+                for index in node.slice:
+                    self.slice_expressions(index.slice, statement_id, scope)
             for root in self.alias_roots(node.value, scope):
                 self.emit("mutates", statement_id, root)
                 if scope.qualname and root in self.module_names and root not in scope.local:
@@ -625,17 +627,17 @@ class _Extractor:
         elif isinstance(node, cst.Subscript):
             self.emit("subscript", expr_id)
             operand(node.value)
-            for element in node.slice:
-                for child in self.slice_expressions(element.slice, statement_id, scope):
+            for index in node.slice:
+                for child in self.slice_expressions(index.slice, statement_id, scope):
                     self.emit("operand", expr_id, child)
         elif isinstance(node, (cst.Tuple, cst.List, cst.Set)):
             for element in node.elements:
                 operand(element.value)
         elif isinstance(node, cst.Dict):
-            for element in node.elements:
-                if isinstance(element, cst.DictElement):
-                    operand(element.key)
-                operand(element.value)
+            for item in node.elements:
+                if isinstance(item, cst.DictElement):
+                    operand(item.key)
+                operand(item.value)
         elif isinstance(node, (cst.Lambda, cst.GeneratorExp, cst.ListComp, cst.SetComp, cst.DictComp)):
             self.emit("opaque", expr_id)
             self.comprehension_effects(node, statement_id, scope, expr_id)
@@ -644,7 +646,9 @@ class _Extractor:
             if isinstance(node, cst.NamedExpr):
                 self.target(node.target, statement_id, scope)
                 operand(node.value)
-            elif isinstance(node, (cst.Await, cst.StarredElement)):
+            elif isinstance(node, cst.Await):
+                operand(node.expression)
+            elif isinstance(node, cst.StarredElement):
                 operand(node.value)
         return expr_id
 
@@ -673,7 +677,13 @@ class _Extractor:
         if isinstance(receiver, cst.Name) and member in TENSOR_MEMBERS:
             self.emit("spec_tensor", scope.var(receiver.value), f"it is used with .{member}")
 
-    def call(self, node: cst.Call, expr_id: int, statement_id: int, scope: _Scope, operand: Callable[[cst.BaseExpression], int]
+    def call(
+        self,
+        node: cst.Call,
+        expr_id: int,
+        statement_id: int,
+        scope: _Scope,
+        operand: Callable[[cst.BaseExpression], int],
     ) -> None:
         self.emit("call", expr_id)
         func = node.func

@@ -148,9 +148,7 @@ class KnowledgeBase:
                     infos.append(self._info(name))
         return _combine(infos) if infos else None
 
-    def method(
-        self, method_name: str, frameworks: Iterable[str] = ("torch", "numpy", "tensorflow")
-    ) -> ApiInfo | None:
+    def method(self, method_name: str, frameworks: Iterable[str] = ("torch", "numpy", "tensorflow")) -> ApiInfo | None:
         """A tensor method called on a value of unknown framework.
 
         Looks up ``torch.Tensor.<m>``, ``numpy.ndarray.<m>``, ``tensorflow.Tensor.<m>`` and

@@ -5,8 +5,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 _SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", ".git", ".hg", ".tox", ".nox", ".venv", "venv"})
 
@@ -32,7 +32,9 @@ def python_files(paths: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[
             found = sorted(
                 path
                 for path in root.rglob("*.py")
-                if not any(part.startswith(".") or part in _SKIPPED_DIRECTORIES for part in path.relative_to(root).parts[:-1])
+                if not any(
+                    part.startswith(".") or part in _SKIPPED_DIRECTORIES for part in path.relative_to(root).parts[:-1]
+                )
                 and not _excluded(path, exclude)
             )
         for path in found:

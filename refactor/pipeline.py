@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from harp_refactor.detectors import source as sources
 from harp_refactor.detectors.facts import Facts, extract
@@ -42,7 +42,10 @@ class Settings:
 
 def _specificity(code: str, entries: Iterable[str]) -> int:
     """-1 when no entry matches `code`, 0 for ALL, else the length of the longest matching prefix."""
-    return max((0 if entry == "ALL" else len(entry) for entry in entries if entry == "ALL" or code.startswith(entry)), default=-1)
+    return max(
+        (0 if entry == "ALL" else len(entry) for entry in entries if entry == "ALL" or code.startswith(entry)),
+        default=-1,
+    )
 
 
 def check_codes(codes: Iterable[str], user_rules: bool) -> None:
@@ -83,7 +86,9 @@ def _user_findings(module_facts: Facts, atoms: Sequence[tuple[object, ...]], pat
     for node, code, message in atoms:
         if isinstance(node, int) and node in module_facts.nodes:
             result.append(
-                Finding(str(code), "user rule", path, module_facts.nodes[node].span, str(message), no_fix_reason="user rule")
+                Finding(
+                    str(code), "user rule", path, module_facts.nodes[node].span, str(message), no_fix_reason="user rule"
+                )
             )
     return result
 

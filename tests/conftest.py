@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -11,7 +11,7 @@ from tests.helpers import dedent
 
 
 @pytest.fixture
-def write(tmp_path: Path) -> Callable[[str, "str | bytes"], Path]:
+def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
     """Write a dedented file under tmp_path and return its path."""
 
     def writer(name: str, code: str | bytes) -> Path:

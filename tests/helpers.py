@@ -49,7 +49,7 @@ def assert_close(expected: Any, actual: Any, rtol: float = 1e-7, atol: float = 1
 
     if isinstance(expected, (list, tuple)):
         assert type(actual) is type(expected) and len(actual) == len(expected)
-        for e, a in zip(expected, actual):
+        for e, a in zip(expected, actual, strict=True):
             assert_close(e, a, rtol, atol)
         return
     expected_array, actual_array = np.asarray(expected), np.asarray(actual)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Sequence
 from functools import cache
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from harp_refactor.errors import HarpError
 from harp_refactor.finding import Finding

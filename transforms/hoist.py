@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -177,11 +178,33 @@ class _Rewriter(cst.CSTTransformer):
 
     def __init__(self, planner: _Planner) -> None:
         self.planner = planner
-        self.guard_text: dict[Span, str] = {}
+        self.guards: set[cst.If] = set()
 
-    def on_leave(
+    def merge_guards(self, body: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+        """Fold a new guard into an identical `if` just before it (left by an earlier round)."""
+        merged: list[cst.BaseStatement] = []
+        for statement in body:
+            previous = merged[-1] if merged else None
+            if (
+                statement in self.guards
+                and isinstance(statement, cst.If)
+                and isinstance(previous, cst.If)
+                and previous.orelse is None
+                and isinstance(previous.body, cst.IndentedBlock)
+                and isinstance(statement.body, cst.IndentedBlock)
+                and _same_code(previous.test, statement.test)
+                and not _bound_in(previous.body) & _names_in(previous.test)
+            ):
+                merged[-1] = previous.with_changes(
+                    body=previous.body.with_changes(body=[*previous.body.body, *statement.body.body])
+                )
+            else:
+                merged.append(statement)
+        return merged
+
+    def on_leave(  # type: ignore[override]  # libCST types this with a type variable per node
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel[cst.CSTNode]]:
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
         replacement = self.planner.replacements.get(original_node)
         if replacement is not None:
             return replacement
@@ -189,6 +212,8 @@ class _Rewriter(cst.CSTTransformer):
             return cst.RemoveFromParent()
         if isinstance(updated_node, cst.SimpleStatementLine) and not updated_node.body:
             return cst.RemoveFromParent()
+        if isinstance(updated_node, (cst.IndentedBlock, cst.Module)):
+            return updated_node.with_changes(body=self.merge_guards(updated_node.body))
         if isinstance(updated_node, (cst.For, cst.While)):
             updated_node = _keep_body(updated_node)
             plan = self.planner.loops.get(original_node)
@@ -205,8 +230,9 @@ class _Rewriter(cst.CSTTransformer):
         blank = 0
         while blank < len(loop.leading_lines) and loop.leading_lines[blank].comment is None:
             blank += 1
-        first = statements[0].with_changes(leading_lines=loop.leading_lines[:blank])
-        return [first, *statements[1:], loop.with_changes(leading_lines=loop.leading_lines[blank:])]
+        statements[0] = statements[0].with_changes(leading_lines=loop.leading_lines[:blank])
+        self.guards.update(statement for statement in statements if isinstance(statement, cst.If))
+        return [*statements, loop.with_changes(leading_lines=loop.leading_lines[blank:])]
 
     def guard_condition(self, span: Span) -> str:
         """`n > 0` for `range(n)`, `a < b` for `range(a, b)`: true exactly when the loop runs."""
@@ -214,12 +240,54 @@ class _Rewriter(cst.CSTTransformer):
         if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
             raise TransformError("only a `for ... in range(...)` loop can be guarded")
         args = [self.planner.code(arg.value).strip() for arg in loop.iter.args]
-        wrapped = [a if a.isidentifier() or a.isdigit() else f"({a})" for a in args]
+        wrapped = [
+            code if isinstance(arg.value, (cst.Name, cst.Integer, cst.Attribute, cst.Call, cst.Subscript)) else f"({code})"
+            for code, arg in zip(args, loop.iter.args, strict=True)
+        ]
         if len(args) == 1:
             return f"{wrapped[0]} > 0"
         if len(args) == 2:
             return f"{wrapped[0]} < {wrapped[1]}"
         raise TransformError("only range(stop) and range(start, stop) loops can be guarded")
+
+
+def _same_code(left: cst.CSTNode, right: cst.CSTNode) -> bool:
+    return cst.Module([]).code_for_node(left) == cst.Module([]).code_for_node(right)
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+    node.visit(Names())
+    return found
+
+
+def _bound_in(node: cst.CSTNode) -> set[str]:
+    """Names a block assigns anywhere (conservatively: every name in a store position)."""
+    found: set[str] = set()
+
+    class Targets(cst.CSTVisitor):
+        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+            found.update(_names_in(target))
+
+        def visit_AugAssign(self, target: cst.AugAssign) -> None:
+            found.update(_names_in(target.target))
+
+        def visit_AnnAssign(self, target: cst.AnnAssign) -> None:
+            found.update(_names_in(target.target))
+
+        def visit_NamedExpr(self, target: cst.NamedExpr) -> None:
+            found.update(_names_in(target.target))
+
+        def visit_For(self, target: cst.For) -> None:
+            found.update(_names_in(target.target))
+
+    node.visit(Targets())
+    return found
 
 
 def _keep_body(loop: cst.For | cst.While) -> cst.For | cst.While:
@@ -228,4 +296,3 @@ def _keep_body(loop: cst.For | cst.While) -> cst.For | cst.While:
     if isinstance(body, cst.IndentedBlock) and not body.body:
         return loop.with_changes(body=body.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])]))
     return loop
-

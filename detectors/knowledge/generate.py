@@ -3,7 +3,7 @@
 Run ``python detectors/knowledge/generate.py`` with torch, tensorflow and numpy installed.
 The analysis itself never imports the frameworks: it reads the JSON file this script writes.
 
-Where the facts come from, in order of trust:
+Where the facts come from:
 
 * PyTorch: the operator schemas of the dispatcher (``aten::``). Write annotations
   (``Tensor(a!)``) say what an operator mutates, alias sets shared by an argument and a
@@ -37,14 +37,14 @@ import types
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - the project supports 3.10 through tomli
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 HERE = Path(__file__).resolve().parent
 API_JSON = HERE / "api.json"
@@ -112,10 +112,8 @@ def make(
     always = set(mutates)
     every = sorted(always | set(conditional), key=mutation_order)
     stateful = stateful or random
-    pure = flags.pop("pure", True) and not always and not stateful
-    return Entry(
-        pure=pure, random=random, stateful=stateful, mutates=tuple(every), via=via, **flags
-    )
+    pure = not always and not stateful
+    return Entry(pure=pure, random=random, stateful=stateful, mutates=tuple(every), via=via, **flags)
 
 
 def parse_spec(spec: str, via: str = "curated") -> Entry:
@@ -141,7 +139,8 @@ def parse_spec(spec: str, via: str = "curated") -> Entry:
 # Helpers shared by the frameworks
 # ---------------------------------------------------------------------------------------------
 
-# Python operator protocol: (name, returns a tensor). In-place forms are derived.
+# Python operator protocol, by bare name (``__add__`` -> ``add``); reflected (``radd``) and
+# in-place (``iadd``) forms are derived from the binary operators.
 BINARY_OPERATORS = (
     "add", "sub", "mul", "truediv", "floordiv", "div", "mod", "pow", "matmul",
     "and", "or", "xor", "lshift", "rshift",
@@ -393,32 +392,29 @@ def torch_settings(torch: Any, known: Mapping[str, Entry]) -> dict[str, Entry]:
 
 
 def torch_init_functions(torch: Any, random_names: set[str]) -> dict[str, Entry]:
-    """``torch.nn.init.*_`` fill their first argument in place; those whose source draws
-    random numbers (``uniform_``, ``kaiming_normal_``) are random."""
+    """``torch.nn.init.*_`` fill their first argument in place; those that take a
+    ``generator`` or whose source calls a seeded operator (``uniform_``) are random."""
     out = {}
     init = torch.nn.init
     for name in public_members(init):
         fn = safe_getattr(init, name)
         if name.endswith("_") and not name.startswith("_") and inspect.isfunction(fn):
-            random = calls_any(fn, random_names | {"generator"}) or any(
-                p.name == "generator" for p in signature_params(fn)
-            )
+            takes_generator = any(p.name == "generator" for p in signature_params(fn))
+            random = takes_generator or calls_any(fn, random_names)
             out[f"torch.nn.init.{name}"] = make(via="source", mutates=["0"], tensor=True, view=True, random=random)
     return out
 
 
-def torch_module_classes(torch: Any, random_names: set[str]) -> dict[str, Entry]:
+def torch_module_classes(torch: Any, random_callees: set[str]) -> dict[str, Entry]:
     """Constructors of ``torch.nn`` modules and ``torch.optim`` optimizers.
 
     A module whose construction initialises parameters randomly (its ``reset_parameters``
-    or ``__init__`` calls a random ``torch.nn.init`` function, or builds such a module) is
-    random; others (``nn.ReLU()``) are pure. Optimizers and schedulers hold state.
+    or ``__init__`` calls a seeded operator or random ``torch.nn.init`` function, or builds
+    such a module) is random; others (``nn.ReLU()``, ``nn.LazyLinear()``) are pure.
+    Optimizers and schedulers hold state.
     """
     nn = torch.nn
-    init_random = {
-        name for name, entry in torch_init_functions(torch, random_names).items() if entry.random
-    }
-    targets = random_names | {name.rsplit(".", 1)[1] for name in init_random}
+    targets = set(random_callees)
     classes = {
         name: obj
         for name in public_members(nn)
@@ -435,10 +431,7 @@ def torch_module_classes(torch: Any, random_names: set[str]) -> dict[str, Entry]
             if any(inspect.isfunction(h) and calls_any(h, targets | random_classes, depth=2) for h in hooks):
                 random_classes.add(name)
                 changed = True
-    out = {
-        f"torch.nn.{name}": make(via="source", random=name in random_classes)
-        for name in classes
-    }
+    out = {f"torch.nn.{name}": make(via="source", random=name in random_classes) for name in classes}
     optim = torch.optim
     for name in public_members(optim):
         obj = safe_getattr(optim, name)
@@ -471,16 +464,24 @@ def torch_tensor_methods(torch: Any, known: Mapping[str, Entry]) -> dict[str, En
     return out
 
 
-def probe_attributes(cls: type, prefix: str, samples: list[Any], shares: Callable[[Any, Any], bool],
-                     is_tensor: Callable[[Any], bool], host_wait: bool = False) -> dict[str, Entry]:
+def is_data_attribute(static: object) -> bool:
+    """A property or C-level getter (``x.T``, ``x.shape``), as opposed to a method."""
+    return isinstance(static, property) or type(static).__name__ in ("getset_descriptor", "member_descriptor")
+
+
+def probe_attributes(
+    cls: type,
+    prefix: str,
+    samples: list[Any],
+    is_tensor: Callable[[Any], bool],
+    shares: Callable[[Any, Any], bool],
+) -> dict[str, Entry]:
     """Read every data attribute of ``cls`` on sample values: it is a tensor when the value
-    is one, and a view when the value shares memory with the sample."""
+    is one, and a view when the value shares memory with the sample. Reading an attribute
+    is pure; attributes no sample has (``grad`` before ``backward``) read as non-tensors."""
     out = {}
     for name in public_members(cls):
-        static = inspect.getattr_static(cls, name, None)
-        if name.startswith("__") or static is None or callable(static) and not isinstance(static, property):
-            continue
-        if not (isinstance(static, property) or type(static).__name__ in ("getset_descriptor", "member_descriptor")):
+        if name.startswith("__") or not is_data_attribute(inspect.getattr_static(cls, name, None)):
             continue
         tensor = view = False
         for sample in samples:
@@ -504,7 +505,7 @@ def torch_attributes(torch: Any) -> dict[str, Entry]:
         storage = value.untyped_storage()
         return bool(storage.data_ptr() == sample.untyped_storage().data_ptr() and storage.nbytes())
 
-    return probe_attributes(torch.Tensor, "torch.Tensor", samples, shares, lambda v: isinstance(v, torch.Tensor))
+    return probe_attributes(torch.Tensor, "torch.Tensor", samples, lambda v: isinstance(v, torch.Tensor), shares)
 
 
 def torch_apis() -> dict[str, Entry]:
@@ -518,8 +519,10 @@ def torch_apis() -> dict[str, Entry]:
     random_names = torch_random_names(ops, torch)
     out |= torch_python_functions(torch, out, random_names)
     out |= torch_settings(torch, out)
-    out |= torch_init_functions(torch, random_names)
-    out |= torch_module_classes(torch, random_names)
+    init = torch_init_functions(torch, random_names)
+    out |= init
+    random_inits = {name.rsplit(".", 1)[1] for name, entry in init.items() if entry.random}
+    out |= torch_module_classes(torch, random_names | random_inits)
     out |= torch_tensor_methods(torch, out)
     out |= torch_attributes(torch)
     return out
@@ -544,8 +547,11 @@ TF_EFFECTS = re.compile(
     r"^(assert|add_|init|load_|import_|export_|write_|start_|create_|remove_|update_|register_|warm_start)"
     r"|variable|initializer|collection|queue|checkpoint|_producer$|^(maybe_)?(shuffle_)?batch(_join)?$|scope$|template$"
 )
-# Ops that change the variable behind a resource handle (OpDef has no write marker for them).
-TF_RESOURCE_WRITERS = ("Assign", "ResourceApply", "ResourceSparseApply", "ResourceScatter", "ResourceStridedSliceAssign")
+# Ops that write the variables passed to them. OpDefs mark variable inputs (``is_ref``
+# references, ``DT_RESOURCE`` handles) but not whether they are written, and readers such
+# as IsVariableInitialized take references too; the writers are named by these prefixes
+# (ResourceApplyAdam, AssignAddVariableOp, ScatterNdUpdate, ...).
+TF_VARIABLE_WRITERS = re.compile(r"^(Resource)?(Assign|Scatter|Apply|SparseApply|StridedSliceAssign|CountUpTo)")
 
 
 def normal_name(name: str) -> str:
@@ -554,14 +560,18 @@ def normal_name(name: str) -> str:
 
 def tf_op_entry(op_def: Any, names_by_input: Mapping[str, str] | None = None, via: str = "opdef") -> Entry:
     """What an OpDef says: stateful, random (a stateful-RNG ``seed`` attribute), and which
-    inputs it writes (``is_ref`` inputs, resource handles of assigning ops)."""
+    inputs it writes (the variables of an assigning op), named by the Python parameter
+    position when ``names_by_input`` knows it, else by input name (``tf.raw_ops`` takes
+    keywords only)."""
+    from tensorflow.core.framework import types_pb2
+
     attrs = {attr.name for attr in op_def.attr}
     random = "seed" in attrs and "Stateless" not in op_def.name
     written = []
-    for arg in op_def.input_arg:
-        resource = arg.type == 20 and op_def.name.startswith(TF_RESOURCE_WRITERS)  # DT_RESOURCE
-        if arg.is_ref or resource:
-            written.append(names_by_input.get(arg.name, arg.name) if names_by_input is not None else arg.name)
+    if TF_VARIABLE_WRITERS.match(op_def.name):
+        for arg in op_def.input_arg:
+            if arg.is_ref or arg.type == types_pb2.DT_RESOURCE:
+                written.append((names_by_input or {}).get(arg.name, arg.name))
     return make(
         via=via,
         graph=True,
@@ -585,8 +595,9 @@ def tf_op_index(registry: Any, op_names: Iterable[str]) -> dict[str, list[str]]:
     return {key: exact.get(key) or bare[key] for key in set(exact) | set(bare)}
 
 
-def tf_function_entry(name: str, fn: Any, namespace: str, index: Mapping[str, list[str]],
-                      registry: Any, aliases: Mapping[str, str]) -> Entry:
+def tf_function_entry(
+    name: str, fn: Any, namespace: str, index: Mapping[str, list[str]], registry: Any, aliases: Mapping[str, str]
+) -> Entry:
     """A public TensorFlow function: from the operator it builds when one matches its name
     (``matmul`` -> ``MatMul``, ``print_v2`` -> ``PrintV2``, curated aliases such as
     ``reduce_sum`` -> ``Sum``), else the namespace default: a pure graph-building tensor
@@ -637,8 +648,15 @@ def is_python_function(obj: Any) -> bool:
     return callable(obj) and not isinstance(obj, type) and inspect.isfunction(inspect.unwrap(obj))
 
 
-def tf_functions(root: Any, prefix: str, namespaces: Iterable[str], skip: Callable[[str, Any], bool],
-                 index: Mapping[str, list[str]], registry: Any, aliases: Mapping[str, str]) -> dict[str, Entry]:
+def tf_functions(
+    root: Any,
+    prefix: str,
+    namespaces: Iterable[str],
+    skip: Callable[[str, Any], bool],
+    index: Mapping[str, list[str]],
+    registry: Any,
+    aliases: Mapping[str, str],
+) -> dict[str, Entry]:
     """Entries for the public functions of some namespaces of ``root``."""
     out = {}
     for namespace in namespaces:
@@ -675,7 +693,7 @@ def tf_optimizers(tf: Any) -> dict[str, Entry]:
     return out
 
 
-def tf_class_members(tf: Any, cls_path: str, classes: list[type], skip: set[str]) -> dict[str, Entry]:
+def tf_class_members(cls_path: str, classes: list[type], skip: set[str]) -> dict[str, Entry]:
     """Methods of ``tf.Tensor`` / ``tf.Variable`` (the eager and resource subclasses
     included): operators build ops; ``assign*`` / ``scatter_*`` write the variable."""
     out = {}
@@ -697,9 +715,11 @@ def tf_class_members(tf: Any, cls_path: str, classes: list[type], skip: set[str]
 
 
 def tf_attributes(tf: Any, cls_path: str, classes: list[type], samples: list[Any]) -> dict[str, Entry]:
+    """Attributes of the TF2 class and its eager or resource subclass. TensorFlow values are
+    immutable, so an attribute is never a view."""
     out: dict[str, Entry] = {}
     for cls in classes:
-        for name, entry in probe_attributes(cls, cls_path, samples, lambda v, s: False, tf.is_tensor).items():
+        for name, entry in probe_attributes(cls, cls_path, samples, tf.is_tensor, lambda value, sample: False).items():
             out.setdefault(name, entry)
     return out
 
@@ -713,22 +733,21 @@ def tf_apis() -> dict[str, Entry]:
     index = tf_op_index(registry, op_names)
     aliases = curated()["map"]["tensorflow"]
 
-    def skip_v2(path: str, obj: Any) -> bool:
-        return False
-
-    out = tf_functions(tf, "tensorflow", TF_OP_NAMESPACES, skip_v2, index, registry, aliases)
+    out = tf_functions(tf, "tensorflow", TF_OP_NAMESPACES, lambda path, obj: False, index, registry, aliases)
 
     def skip_v1(path: str, obj: Any) -> bool:
         """A TF1 name that is the TF2 object is looked up under its TF2 name instead."""
         return tf_walk(tf, path) is obj
 
-    out |= tf_functions(tf.compat.v1, "tensorflow.compat.v1", TF_COMPAT_V1_NAMESPACES, skip_v1, index, registry, aliases)
+    out |= tf_functions(
+        tf.compat.v1, "tensorflow.compat.v1", TF_COMPAT_V1_NAMESPACES, skip_v1, index, registry, aliases
+    )
     out |= tf_raw_ops(tf, registry)
     out |= tf_optimizers(tf)
     eager = type(tf.constant(1.0))
     variable = tf.Variable(1.0)
-    out |= tf_class_members(tf, "tensorflow.Tensor", [tf.Tensor, eager], {"__getattr__"})
-    out |= tf_class_members(tf, "tensorflow.Variable", [tf.Variable, type(variable)], set())
+    out |= tf_class_members("tensorflow.Tensor", [tf.Tensor, eager], {"__getattr__"})
+    out |= tf_class_members("tensorflow.Variable", [tf.Variable, type(variable)], set())
     out |= tf_attributes(tf, "tensorflow.Tensor", [tf.Tensor, eager], [tf.constant([[1.0, 2.0]])])
     out |= tf_attributes(tf, "tensorflow.Variable", [tf.Variable, type(variable)], [variable])
     return out
@@ -829,7 +848,7 @@ def numpy_attributes(np: Any) -> dict[str, Entry]:
     def shares(value: Any, sample: Any) -> bool:
         return bool(np.shares_memory(value, sample))
 
-    return probe_attributes(np.ndarray, "numpy.ndarray", samples, shares, lambda v: isinstance(v, np.ndarray))
+    return probe_attributes(np.ndarray, "numpy.ndarray", samples, lambda v: isinstance(v, np.ndarray), shares)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -839,7 +858,8 @@ def numpy_attributes(np: Any) -> dict[str, Entry]:
 
 def curated(path: Path = CURATED_TOML) -> dict[str, Any]:
     with path.open("rb") as handle:
-        return tomllib.load(handle)
+        data: dict[str, Any] = tomllib.load(handle)
+    return data
 
 
 def curated_entries(data: Mapping[str, Any]) -> dict[str, Entry]:
@@ -863,7 +883,10 @@ def resolves(qualified: str) -> bool:
 
     import tensorflow as tf
 
-    for alias, concrete in (("tensorflow.Tensor.", type(tf.constant(0.0))), ("tensorflow.Variable.", type(tf.Variable(0.0)))):
+    for alias, concrete in (
+        ("tensorflow.Tensor.", type(tf.constant(0.0))),
+        ("tensorflow.Variable.", type(tf.Variable(0.0))),
+    ):
         if qualified.startswith(alias) and hasattr(concrete, qualified[len(alias) :]):
             return True
     parts = qualified.split(".")

@@ -49,11 +49,11 @@ class LoopInvariant(Pattern):
 
     def findings(self, facts: Facts, answer: Answer, path: str, options: Options) -> list[Finding]:
         guards: dict[int, list[int]] = {}
-        for expr_id, loop_id in answer.ints("guard"):
-            guards.setdefault(expr_id, []).append(loop_id)
+        for guarded, loop in answer.ints("guard"):
+            guards.setdefault(guarded, []).append(loop)
         assumptions: dict[int, list[tuple[str, int]]] = {}
-        for expr_id, kind, node_id in answer("assume"):
-            assumptions.setdefault(int(expr_id), []).append((str(kind), int(node_id)))
+        for assumed, kind, node in answer("assume"):
+            assumptions.setdefault(int(assumed), []).append((str(kind), int(node)))
         statement_value = {int(s): int(e) for s, _, e in answer("value_of")}
         why_tensor: dict[str, str] = {}
         for var, why in answer("spec_tensor"):
@@ -63,8 +63,8 @@ class LoopInvariant(Pattern):
         found = [context.hoist(expr_id, loop_id) for expr_id, loop_id in answer.ints("hoist")]
         for statement_id, loop_id in answer.ints("hoist_statement"):
             found.append(context.hoist_statement(statement_id, statement_value[statement_id], loop_id))
-        for expr_id, loop_id, why in answer("suggest"):
-            found.append(context.suggest(int(expr_id), int(loop_id), str(why)))
+        for suggestion in answer("suggest"):
+            found.append(context.suggest(int(suggestion[0]), int(suggestion[1]), str(suggestion[2])))
         for args in answer.ints("distribute"):
             found.append(context.distribute(*args))
         return found

@@ -7,7 +7,6 @@ import pytest
 from harp_refactor.detectors.pattern import Example, Pattern
 from harp_refactor.detectors.patterns import all_patterns
 from harp_refactor.pipeline import Settings, analyse_text, fix_text
-
 from tests.helpers import dedent
 
 PATTERNS = all_patterns()
