@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 from typing import Union
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedName, QualifiedNameProvider
-from libcst.metadata.base_provider import LazyValue  # type: ignore[attr-defined]  # not re-exported
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from harp_refactor.finding import Span
 
@@ -171,6 +171,26 @@ class _LocalNames(cst.CSTVisitor):
     def __init__(self) -> None:
         self.bound: set[str] = set()
         self.declared_outer: set[str] = set()
+        self.imports: dict[str, str] = {}
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            dotted = get_full_name_for_node(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.imports[alias.asname.name.value] = dotted
+            else:
+                root = dotted.split(".")[0]
+                self.imports[root] = root
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = get_full_name_for_node(node.module) if node.module is not None else ""
+        prefix = "." * len(node.relative) + (module or "")
+        for alias in node.names:
+            name = get_full_name_for_node(alias.name) or ""
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            self.imports[local] = f"{prefix}.{name}" if prefix and not prefix.endswith(".") else prefix + name
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.bound.add(node.name.value)
@@ -226,10 +246,19 @@ class _Scope:
     node_id: int
     qualname: str
     local: frozenset[str]
-    params: frozenset[str] = frozenset()
+    imports: dict[str, str] = field(default_factory=dict)
+    outer: _Scope | None = None
 
     def var(self, name: str) -> str:
         return f"{self.qualname}.{name}" if self.qualname and name in self.local else name
+
+    def imported(self, name: str) -> str | None:
+        """The dotted module path an imported name stands for here, or None."""
+        if name in self.imports:
+            return self.imports[name]
+        if name in self.local or self.outer is None:
+            return None
+        return self.outer.imported(name)
 
 
 class _Extractor:
@@ -238,9 +267,9 @@ class _Extractor:
     def __init__(self, wrapper: MetadataWrapper, knowledge: KnowledgeBase) -> None:
         self.facts = Facts(module=wrapper.module)
         self.positions = wrapper.resolve(PositionProvider)
-        self.qualified = wrapper.resolve(QualifiedNameProvider)
         self.knowledge = knowledge
         self.next_id = 0
+        self.loop_depth = 0
         self.module_names: set[str] = set()
 
     # -- bookkeeping -------------------------------------------------------------
@@ -252,20 +281,16 @@ class _Extractor:
         self.facts.nodes[self.next_id] = NodeRef(kind, node, _span(self.positions[node]))
         return self.next_id
 
-    def qualified_names(self, node: cst.CSTNode) -> Collection[QualifiedName]:
-        """libCST computes qualified names lazily: force the value for this node."""
-        value = self.qualified.get(node, ())
-        return value() if isinstance(value, LazyValue) else value
-
-    def qualified_name(self, node: cst.CSTNode) -> str | None:
-        """The framework API a callee resolves to through imports, if any."""
-        for qualified in self.qualified_names(node):
-            if qualified.name.split(".")[0] in FRAMEWORKS:
-                return qualified.name
-        return None
-
-    def is_imported(self, node: cst.CSTNode) -> bool:
-        return any(q.source.name == "IMPORT" for q in self.qualified_names(node))
+    def qualified_name(self, node: cst.CSTNode, scope: _Scope) -> str | None:
+        """The framework API a dotted name resolves to through the imports in scope, if any."""
+        dotted = get_full_name_for_node(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if not dotted:
+            return None
+        root, _, rest = dotted.partition(".")
+        module = scope.imported(root)
+        if module is None or module.split(".")[0] not in FRAMEWORKS:
+            return None
+        return f"{module}.{rest}" if rest else module
 
     # -- scopes --------------------------------------------------------------------
     def module(self, module: cst.Module) -> None:
@@ -278,7 +303,7 @@ class _Extractor:
         self.emit("scope_kind", scope_id, Const("module"))
         for name in sorted(names.bound):
             self.emit("global_var", name)
-        self.block(module.body, scope_id, _Scope(scope_id, "", frozenset()))
+        self.block(module.body, scope_id, _Scope(scope_id, "", frozenset(), names.imports))
 
     def function(self, node: cst.FunctionDef, outer: _Scope) -> None:
         names = _LocalNames()
@@ -290,7 +315,7 @@ class _Extractor:
         param_names = {p.name.value for p in params}
         local = frozenset((names.bound | param_names) - names.declared_outer)
         qualname = f"{outer.qualname}.{node.name.value}" if outer.qualname else node.name.value
-        scope = _Scope(self.new("function", node), qualname, local, frozenset(param_names))
+        scope = _Scope(self.new("function", node), qualname, local, names.imports, outer)
         self.emit("scope", scope.node_id)
         self.emit("scope_kind", scope.node_id, Const("function"))
         for name in sorted(names.declared_outer):
@@ -299,13 +324,13 @@ class _Extractor:
             var = scope.var(param.name.value)
             self.emit("param", var)
             annotation = param.annotation.annotation if param.annotation else None
-            if annotation is not None and self._annotation_is_tensor(annotation):
+            if annotation is not None and self._annotation_is_tensor(annotation, scope):
                 self.emit("tensor_var", var)
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], scope.node_id, scope)
 
-    def _annotation_is_tensor(self, annotation: cst.BaseExpression) -> bool:
+    def _annotation_is_tensor(self, annotation: cst.BaseExpression, scope: _Scope) -> bool:
         target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
-        return any(q.name in TENSOR_ANNOTATIONS for q in self.qualified_names(target))
+        return self.qualified_name(target, scope) in TENSOR_ANNOTATIONS
 
     # -- statements ----------------------------------------------------------------
     def block(self, body: Sequence[cst.CSTNode], parent: int, scope: _Scope) -> None:
@@ -315,7 +340,8 @@ class _Extractor:
             if skipping:
                 for statement_id in ids:
                     self.emit("may_skip", statement_id)
-            skipping = skipping or _is_exit(statement)
+            # Early exits matter only inside loops; outside, skip the walk.
+            skipping = skipping or (self.loop_depth > 0 and _is_exit(statement))
 
     def statement(self, node: cst.CSTNode, parent: int, scope: _Scope) -> list[int]:
         """Emit one statement (a line may hold several) and return the ids it got."""
@@ -367,7 +393,7 @@ class _Extractor:
         loop_id = self.compound("loop", node, parent)
         self.emit("loop", loop_id)
         self.emit("loop_kind", loop_id, Const("for"))
-        iterable = self.expression(node.iter, loop_id, scope)
+        self.expression(node.iter, loop_id, scope)
         self.loop_bounds(loop_id, node.iter, scope)
         for name in _bound_names(node.target):
             var = scope.var(name)
@@ -377,8 +403,7 @@ class _Extractor:
                 self.emit("alias", var, root)
         if not isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
             self.target(node.target, loop_id, scope)
-        del iterable
-        self.block(self.body_of(node.body), loop_id, scope)
+        self.loop_body(node.body, loop_id, scope)
         self.else_block(node.orelse, parent, scope)
         return loop_id
 
@@ -414,9 +439,14 @@ class _Extractor:
         self.emit("loop_kind", loop_id, Const("while"))
         test = self.expression(node.test, loop_id, scope)
         self.emit("loop_test", test)
-        self.block(self.body_of(node.body), loop_id, scope)
+        self.loop_body(node.body, loop_id, scope)
         self.else_block(node.orelse, parent, scope)
         return loop_id
+
+    def loop_body(self, body: cst.BaseSuite, loop_id: int, scope: _Scope) -> None:
+        self.loop_depth += 1
+        self.block(self.body_of(body), loop_id, scope)
+        self.loop_depth -= 1
 
     def if_statement(self, node: cst.If, parent: int, scope: _Scope) -> int:
         branch_id = self.compound("branch", node, parent)
@@ -458,17 +488,19 @@ class _Extractor:
         self.emit("assigns", statement_id, scope.var(name))
         for decorator in node.decorators:
             self.expression(decorator.decorator, statement_id, scope)
+        depth, self.loop_depth = self.loop_depth, 0
         if isinstance(node, cst.FunctionDef):
             self.function(node, scope)
         else:
             self.class_body(node, scope)
+        self.loop_depth = depth
         return statement_id
 
     def class_body(self, node: cst.ClassDef, outer: _Scope) -> None:
         qualname = f"{outer.qualname}.{node.name.value}" if outer.qualname else node.name.value
         names = _LocalNames()
         node.body.visit(names)
-        scope = _Scope(self.new("class", node), qualname, frozenset(names.bound))
+        scope = _Scope(self.new("class", node), qualname, frozenset(names.bound), names.imports, outer)
         self.emit("scope", scope.node_id)
         self.emit("scope_kind", scope.node_id, Const("class"))
         self.block(self.body_of(node.body), scope.node_id, scope)
@@ -557,7 +589,7 @@ class _Extractor:
         if isinstance(node, (cst.Attribute, cst.Subscript)):
             return self.alias_roots(node.value, scope)
         if isinstance(node, cst.Call):
-            info = self.call_info(node)
+            info = self.call_info(node, scope)
             if info is not None and info.pure and not info.view:
                 return set()
             roots: set[str] = set()
@@ -574,8 +606,8 @@ class _Extractor:
             return self.alias_roots(node.body, scope) | self.alias_roots(node.orelse, scope)
         return set()
 
-    def call_info(self, node: cst.Call) -> ApiInfo | None:
-        qualified = self.qualified_name(node.func)
+    def call_info(self, node: cst.Call, scope: _Scope) -> ApiInfo | None:
+        qualified = self.qualified_name(node.func, scope)
         return self.knowledge.lookup(qualified) if qualified else None
 
     # -- expressions -----------------------------------------------------------------
@@ -595,7 +627,7 @@ class _Extractor:
             self.emit("name_read", expr_id, scope.var(node.value))
         elif isinstance(node, cst.Attribute):
             self.emit("attr", expr_id, node.attr.value)
-            if not self.qualified_name(node):
+            if not self.qualified_name(node, scope):
                 operand(node.value)
                 self.speculate_member(node.value, node.attr.value, scope)
         elif isinstance(node, cst.Call):
@@ -687,7 +719,7 @@ class _Extractor:
     ) -> None:
         self.emit("call", expr_id)
         func = node.func
-        qualified = self.qualified_name(func)
+        qualified = self.qualified_name(func, scope)
         arg_ids = [operand(arg.value) for arg in node.args]
         effect_roots: set[str] = set()
         for arg in node.args:
@@ -747,7 +779,8 @@ class _Extractor:
                     self.emit("builtin_sync", expr_id)
                 return
             if isinstance(func, cst.Name) and (
-                self.is_imported(func) or (func.value in self.module_names and func.value not in scope.local)
+                scope.imported(func.value) is not None
+                or (func.value in self.module_names and func.value not in scope.local)
             ):
                 self.emit("callee_function", expr_id)
             else:

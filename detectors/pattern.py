@@ -41,6 +41,8 @@ class Pattern:
     title: ClassVar[str]
     rules: ClassVar[str]
     shown: ClassVar[tuple[str, ...]] = ()
+    # Facts the rules cannot do without: a module that has none of them is skipped unsolved.
+    requires: ClassVar[str] = "loop"
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[Example, ...]] = ()
 

@@ -15,7 +15,7 @@ from . import __version__
 from .config import Config, find_pyproject, load_config
 from .errors import ConfigError, HarpError
 from .files import python_files, write_atomic
-from .pipeline import FileResult, Settings, analyse_file, check_codes, finding_diff
+from .pipeline import FileResult, Settings, analyse_files, check_codes, default_jobs, finding_diff
 from .report import json_report, text_finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--aggressive", action="store_true", default=None, help="expose invariants by algebraic rewriting"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="analyse files in N processes (default: one per CPU)"
     )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read instead of the nearest one")
     parser.add_argument("--version", action="version", version=f"harp-refactor {__version__}")
@@ -96,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     fixing = args.diff or args.apply
-    results = [analyse_file(path, settings, fix=fixing) for path in python_files(args.paths, config.exclude)]
+    paths = list(python_files(args.paths, config.exclude))
+    results = analyse_files(paths, settings, fix=fixing, jobs=args.jobs or default_jobs())
     return _report(results, args)
 
 

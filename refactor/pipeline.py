@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from harp_refactor.detectors import source as sources
@@ -71,7 +74,10 @@ class FileResult:
 def find(path: str, text: str, module_facts: Facts, settings: Settings) -> list[Finding]:
     """Run every selected pattern and user rule file over one module's facts."""
     found: list[Finding] = []
+    present = {name for name, _ in module_facts.atoms}
     for pattern in settings.patterns():
+        if pattern.requires not in present:
+            continue
         answer = solve(module_facts, [pattern.rule_path()], settings.options.flags, pattern.shown)
         found.extend(pattern.findings(module_facts, answer, path, settings.options))
     if settings.rules:
@@ -169,3 +175,18 @@ def analyse_file(path: str, settings: Settings, *, fix: bool = False) -> FileRes
         return FileResult(path, error=str(error))
     except RecursionError:
         return FileResult(path, error=f"{path}: too deeply nested to analyse")
+
+
+def analyse_files(paths: Sequence[str], settings: Settings, *, fix: bool = False, jobs: int = 1) -> list[FileResult]:
+    """Analyse files in order, in `jobs` worker processes when there are enough files to pay."""
+    work = partial(analyse_file, settings=settings, fix=fix)
+    jobs = min(jobs, len(paths))
+    if jobs <= 1:
+        return [work(path) for path in paths]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(work, paths, chunksize=max(1, len(paths) // (jobs * 8))))
+
+
+def default_jobs() -> int:
+    """One worker per CPU this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

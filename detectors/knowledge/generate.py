@@ -758,7 +758,7 @@ def tf_apis() -> dict[str, Entry]:
 # ---------------------------------------------------------------------------------------------
 
 NUMPY_NAMESPACES = ("numpy", "numpy.linalg", "numpy.fft")
-UFUNC_METHODS = ("at", "reduce", "accumulate", "reduceat", "outer")
+BINARY_UFUNC_METHODS = ("reduce", "accumulate", "reduceat", "outer")
 
 
 def ufunc_entry(ufunc: Any) -> Entry:
@@ -781,25 +781,21 @@ def numpy_apis() -> dict[str, Entry]:
         module = np if prefix == "numpy" else getattr(np, prefix.split(".")[1])
         for name in public_members(module):
             obj = safe_getattr(module, name)
-            if name.startswith("__") or not (inspect.isroutine(obj) or isinstance(obj, np.ufunc)):
-                continue
             qualified = f"{prefix}.{name}"
+            if name.startswith("__"):
+                continue
             if isinstance(obj, np.ufunc):
                 out[qualified] = ufunc_entry(obj)
-                for method in UFUNC_METHODS if obj.nin == 2 else ("at",):
-                    base = ufunc_entry(obj)
-                    if method == "at":  # ufunc.at(a, indices, b) writes a in place
-                        out[f"{qualified}.at"] = make(via="ufunc", mutates=["0"])
-                    else:
-                        out[f"{qualified}.{method}"] = replace(base, mutates=("out",))
-            elif is_settings_accessor(name):
+                out[f"{qualified}.at"] = make(via="ufunc", mutates=["0"])  # a[indices] op= b, in place
+                if obj.nin == 2:  # reductions and outer products exist for binary ufuncs only
+                    for method in BINARY_UFUNC_METHODS:
+                        out[f"{qualified}.{method}"] = make(via="ufunc", tensor=True, conditional=["out"])
+            elif isinstance(obj, type) and issubclass(obj, np.generic):
+                out[qualified] = make(via="rule")  # scalar types: np.float32(x) is a Python-level scalar
+            elif inspect.isroutine(obj) and is_settings_accessor(name):
                 out[qualified] = make(via="rule", stateful=True)
-            else:
+            elif inspect.isroutine(obj):
                 out[qualified] = numpy_function_entry(obj)
-        for name in public_members(module):
-            obj = safe_getattr(module, name)
-            if isinstance(obj, type) and issubclass(obj, np.generic) and not name.startswith("_"):
-                out[f"{prefix}.{name}"] = make(via="rule")  # scalar types: np.float32(x)
     out |= numpy_random(np)
     out |= numpy_ndarray_methods(np)
     out |= numpy_attributes(np)
@@ -812,7 +808,7 @@ def numpy_random(np: Any) -> dict[str, Entry]:
     out = {}
     for name in public_members(np.random):
         obj = safe_getattr(np.random, name)
-        if not name.startswith("__") and callable(obj) and not isinstance(obj, type):
+        if not name.startswith("__") and inspect.isroutine(obj):
             out[f"numpy.random.{name}"] = make(via="namespace", tensor=True, random=True)
     for cls_name in ("Generator", "RandomState"):
         cls = getattr(np.random, cls_name)

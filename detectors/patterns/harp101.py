@@ -16,7 +16,6 @@ _SPECULATION = {
     "tensor_type": "HARP speculation 2: a value used with tensor-only members is a tensor",
     "attribute_read": "HARP speculation 1: reading an attribute has no side effect",
     "pure_function": "--speculative: a function we cannot see into is taken to be pure",
-    "callee_keeps_argument": "the hoisted value is now one object shared by every iteration",
     "untouched_by_call": "HARP speculation 1: a call of unknown effect changes only what it is given",
     "reassociation": "--aggressive rewrites the product by distributivity and associativity",
     "io_only": "HARP speculation 5: I/O is logging or data loading with no other effect",
@@ -186,10 +185,6 @@ class _Context:
                 why,
                 kind,
                 "read the function's definition",
-            )
-        if kind == "callee_keeps_argument":
-            return Assumption(
-                f"`{code}` does not modify its arguments in place", why, kind, "read what the callee does with them"
             )
         if kind == "untouched_by_call":
             return Assumption(

@@ -159,6 +159,16 @@ def f(W, x, n):
         y = (W * 2.0).sum()
         y.backward()
 """,
+    # the hoisted result would escape into code we cannot see, which may need a new object
+    """
+import torch
+from torch.nn import Parameter
+def make(n, size):
+    params = []
+    for _ in range(n):
+        params.append(Parameter(torch.zeros(size)))
+    return params
+""",
     # the hoisted result would be written to in place
     """
 import numpy as np
@@ -335,9 +345,9 @@ import torch
 from mylib import normalise
 def f(W, x):
     out = []
-    normalise_W_x = normalise(W) @ x
+    normalise_W = normalise(W)
     for _ in range(3):
-        out.append(normalise_W_x)
+        out.append(normalise_W @ x)
     return out
 """,
         Options(speculative=True),
