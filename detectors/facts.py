@@ -30,6 +30,7 @@ Vocabulary (all arguments are node ids unless they say otherwise):
     kb_mutates(E, Var)                          the API is known to write this variable in place
     call_effect(E, Var)                         if the callee has unknown effects it may write Var
     assigns(S, Var)  mutates(S, Var)  value_of(S, Var, E)  alias(Var, Var2)
+    stored_value(E)                             E's value is stored into an attribute or an item
     param(Var)  global_var(Var)  global_effect(Var)  tensor_var(Var)
     spec_tensor(Var, Why)                       speculation: Var is a tensor (Why is a string)
     read_before_def(S, L)                       S's target is read earlier in loop L's body
@@ -37,9 +38,8 @@ Vocabulary (all arguments are node ids unless they say otherwise):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -511,10 +511,14 @@ class _Extractor:
             value = self.expression(node.value, statement_id, scope)
             for target in node.targets:
                 self.target(target.target, statement_id, scope, node.value, value, len(node.targets) == 1)
+                if not isinstance(target.target, cst.Name):
+                    self.emit("stored_value", value)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
                 value = self.expression(node.value, statement_id, scope)
                 self.target(node.target, statement_id, scope, node.value, value, True)
+                if not isinstance(node.target, cst.Name):
+                    self.emit("stored_value", value)
         elif isinstance(node, cst.AugAssign):
             self.expression(node.value, statement_id, scope)
             # `x += y` rebinds x and, on tensors and arrays, writes x's memory in place.
@@ -592,8 +596,10 @@ class _Extractor:
             info = self.call_info(node, scope)
             if info is not None and info.pure and not info.view:
                 return set()
+            if isinstance(node.func, cst.Name) and node.func.value in PURE_BUILTINS:
+                return set()
             roots: set[str] = set()
-            if isinstance(node.func, cst.Attribute):
+            if isinstance(node.func, cst.Attribute) and self.qualified_name(node.func, scope) is None:
                 roots |= self.alias_roots(node.func.value, scope)
             for arg in node.args:
                 roots |= self.alias_roots(arg.value, scope)

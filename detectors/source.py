@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tokenize
 from dataclasses import dataclass
@@ -12,8 +13,18 @@ import libcst as cst
 
 from harp_refactor.errors import SourceError
 
-# A file that imports none of these cannot hold a finding: skip it before parsing.
-_FRAMEWORK_IMPORT = re.compile(rb"^\s*(?:import|from)\s+(?:torch|tensorflow|numpy|keras)\b", re.MULTILINE)
+# A file that imports none of these cannot hold a finding: skip it before parsing.  An
+# import statement starts a line (after a BOM, indentation or `...;`) and may list several
+# modules (`import os, numpy as np`); a mention in a comment or a string is not one.
+_FRAMEWORKS = rb"(?:torch|tensorflow|numpy|keras)\b"
+_FRAMEWORK_IMPORT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?[ \t]*(?:[^#\n'\"]*;[ \t]*)?(?:import[ \t][^#\n]*\b"
+    + _FRAMEWORKS
+    + rb"|from[ \t]+"
+    + _FRAMEWORKS
+    + rb")",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,17 @@ def decode(path: str, data: bytes) -> tuple[str, str]:
 
 
 def parse(path: str, text: str, encoding: str = "utf-8") -> SourceFile:
-    """Parse decoded text; a syntax error becomes one line naming the file and position."""
+    """Parse decoded text; a syntax error becomes one line naming the file and position.
+
+    CPython's own parser checks the text first: its positions are exact, and it refuses
+    input (thousands of nested brackets) on which libCST's native parser would crash.
+    """
+    try:
+        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        raise SourceError(f"{path}:{error.lineno or 0}:{error.offset or 0}: syntax error: {error.msg}") from None
+    except (ValueError, MemoryError, RecursionError) as error:
+        raise SourceError(f"{path}: cannot parse: {error}") from None
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:

@@ -50,13 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _codes(text: str) -> tuple[str, ...]:
-    return tuple(code.strip().upper() for code in text.split(",") if code.strip())
+def _codes(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    entries = text.split(",") if isinstance(text, str) else text
+    return tuple(code.strip().upper() for code in entries if code.strip())
 
 
 def _settings(args: argparse.Namespace, config: Config) -> Settings:
-    select = args.select or config.select
-    ignore = args.ignore or config.ignore
+    select = args.select or _codes(config.select)
+    ignore = args.ignore or _codes(config.ignore)
     check_codes((*select, *ignore), bool(config.rules))
     options = Options(
         speculative=config.speculative if args.speculative is None else args.speculative,
@@ -118,7 +119,7 @@ def _report(results: list[FileResult], args: argparse.Namespace) -> int:
         for finding in findings:
             print(text_finding(finding), file=out)
     patches = [result for result in results if result.patch is not None and result.patch.changed]
-    if args.diff:
+    if args.diff and args.format == "text":
         for result in patches:
             assert result.patch is not None
             sys.stdout.write(result.patch.diff)

@@ -241,7 +241,9 @@ class _Rewriter(cst.CSTTransformer):
             raise TransformError("only a `for ... in range(...)` loop can be guarded")
         args = [self.planner.code(arg.value).strip() for arg in loop.iter.args]
         wrapped = [
-            code if isinstance(arg.value, (cst.Name, cst.Integer, cst.Attribute, cst.Call, cst.Subscript)) else f"({code})"
+            code
+            if isinstance(arg.value, (cst.Name, cst.Integer, cst.Attribute, cst.Call, cst.Subscript))
+            else f"({code})"
             for code, arg in zip(args, loop.iter.args, strict=True)
         ]
         if len(args) == 1:
