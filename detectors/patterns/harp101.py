@@ -9,6 +9,7 @@ from harp_refactor.finding import Finding, Span
 
 from ..facts import Facts
 from ..pattern import Example, Options, Pattern
+from ..resolve import definition_site
 from ..solver import Answer
 from .harp101_examples import INVALID, VALID
 
@@ -165,6 +166,13 @@ class _Context:
         }
         return self.finding(expr_id, message, fix)
 
+    def where_defined(self, call_id: int) -> str:
+        """Where the called function lives (Jedi), so a person knows what to read."""
+        span = self.span(call_id)
+        site = definition_site(self.path, self.facts.module.code, span.line, span.col)
+        name = self.facts.code(call_id).split("(")[0]
+        return f"read `{name}` at {site}" if site else f"read the definition of `{name}` (not found)"
+
     def assumption(self, kind: str, node_id: int) -> Assumption:
         code = self.facts.code(node_id)
         why = _SPECULATION[kind]
@@ -184,7 +192,7 @@ class _Context:
                 f"`{code}` has no side effect and returns the same value for the same arguments",
                 why,
                 kind,
-                "read the function's definition",
+                self.where_defined(node_id),
             )
         if kind == "untouched_by_call":
             return Assumption(

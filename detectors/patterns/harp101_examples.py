@@ -87,6 +87,15 @@ import numpy as np
 def f(n):
     return [np.random.rand(3, 3) @ np.ones(3) for _ in range(n)] + [np.random.normal(size=3) for _ in range(n)]
 """,
+    # stateful TensorFlow random calls, too
+    """
+import tensorflow as tf
+def f(n):
+    total = tf.zeros((3,))
+    for _ in range(n):
+        total = total + tf.random.normal((3,))
+    return total
+""",
     # device-synchronising calls are never hoisted
     """
 import torch
@@ -327,6 +336,36 @@ def f(W, batches):
     for b in batches:
         out.append(b @ torch.linalg.inv(W))
     return out
+""",
+    ),
+    # a `while` loop cannot be guarded: only a suggestion
+    Example(
+        """
+import numpy as np
+def f(W, x, tol):
+    while np.linalg.norm(x) > tol:
+        x = x @ np.linalg.pinv(W)
+    return x
+""",
+    ),
+    # `from tensorflow import ...` resolves too, and a module-level loop is hoisted at module level
+    Example(
+        """
+from tensorflow import matmul, transpose
+import tensorflow as tf
+W = tf.ones((3, 3))
+x = tf.ones((3, 1))
+for _ in range(5):
+    x = matmul(transpose(W), x) / 3.0
+""",
+        """
+from tensorflow import matmul, transpose
+import tensorflow as tf
+W = tf.ones((3, 3))
+x = tf.ones((3, 1))
+transpose_W = transpose(W)
+for _ in range(5):
+    x = matmul(transpose_W, x) / 3.0
 """,
     ),
     # unknown functions under --speculative
