@@ -171,6 +171,7 @@ class _LocalNames(cst.CSTVisitor):
     def __init__(self) -> None:
         self.bound: set[str] = set()
         self.declared_outer: set[str] = set()
+        self.nonlocals: set[str] = set()
         self.imports: dict[str, str] = {}
 
     def visit_Import(self, node: cst.Import) -> None:
@@ -237,6 +238,7 @@ class _LocalNames(cst.CSTVisitor):
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
         self.declared_outer.update(item.name.value for item in node.names)
+        self.nonlocals.update(item.name.value for item in node.names)
 
 
 @dataclass
@@ -249,8 +251,15 @@ class _Scope:
     imports: dict[str, str] = field(default_factory=dict)
     outer: _Scope | None = None
 
+    function: bool = False
+
     def var(self, name: str) -> str:
-        return f"{self.qualname}.{name}" if self.qualname and name in self.local else name
+        """The variable a name means here: local, an enclosing function's (closures), or global."""
+        if self.qualname and name in self.local:
+            return f"{self.qualname}.{name}"
+        if self.outer is not None and self.outer.function:
+            return self.outer.var(name)
+        return name
 
     def imported(self, name: str) -> str | None:
         """The dotted module path an imported name stands for here, or None."""
@@ -315,11 +324,12 @@ class _Extractor:
         param_names = {p.name.value for p in params}
         local = frozenset((names.bound | param_names) - names.declared_outer)
         qualname = f"{outer.qualname}.{node.name.value}" if outer.qualname else node.name.value
-        scope = _Scope(self.new("function", node), qualname, local, names.imports, outer)
+        scope = _Scope(self.new("function", node), qualname, local, names.imports, outer, function=True)
         self.emit("scope", scope.node_id)
         self.emit("scope_kind", scope.node_id, Const("function"))
+        # `global x` and `nonlocal x`: calling this function may rebind that outer variable.
         for name in sorted(names.declared_outer):
-            self.emit("global_decl", name)
+            self.emit("global_decl", scope.var(name) if name in names.nonlocals else name)
         for param in params:
             var = scope.var(param.name.value)
             self.emit("param", var)
@@ -686,6 +696,9 @@ class _Extractor:
                 operand(node.value)
             elif isinstance(node, cst.Await):
                 operand(node.expression)
+            elif isinstance(node, cst.Yield) and isinstance(node.value, cst.BaseExpression):
+                # a yielded value is handed to the caller, which may keep or write it
+                self.emit("stored_value", operand(node.value))
             elif isinstance(node, cst.StarredElement):
                 operand(node.value)
         return expr_id

@@ -209,6 +209,26 @@ def f(W, x):
         view.mul_(2.0)
     return out
 """,
+    # a closure called in the loop rebinds (nonlocal) the variable the expression reads
+    """
+import numpy as np
+def f(W, n):
+    def grow():
+        nonlocal W
+        W = W * 2
+    total = 0.0
+    for _ in range(n):
+        total = total + np.linalg.inv(W)
+        grow()
+    return total
+""",
+    # a yielded value is handed to the caller, which may write to it: no shared object
+    """
+import torch
+def batches(W, n):
+    for _ in range(n):
+        yield torch.exp(W)
+""",
     # a function called in the loop rebinds the global the expression reads
     """
 import numpy as np
