@@ -123,12 +123,19 @@ def _report(results: list[FileResult], args: argparse.Namespace) -> int:
         for result in patches:
             assert result.patch is not None
             sys.stdout.write(result.patch.diff)
+    written: set[str] = set()
     if args.apply:
         for result in patches:
             assert result.patch is not None
-            write_atomic(result.path, result.patch.new, result.encoding)
+            try:
+                write_atomic(result.path, result.patch.new, result.encoding)
+            except OSError as error:
+                errors.append(f"{result.path}: cannot write: {error.strerror or error}; left unchanged")
+                print(f"error: {errors[-1]}", file=sys.stderr)
+                continue
+            written.add(result.path)
             print(f"fixed {result.path}", file=sys.stderr)
-    remaining = [f for f in findings if not (args.apply and f.fixable and any(r.path == f.path for r in patches))]
+    remaining = [f for f in findings if not (f.fixable and f.path in written)]
     summary = f"{len(findings)} finding{'s' * (len(findings) != 1)}"
     if args.apply:
         summary += f", {len(findings) - len(remaining)} fixed"

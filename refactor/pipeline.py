@@ -131,7 +131,7 @@ def fix_text(path: str, text: str, findings: Sequence[Finding], settings: Settin
     """Apply fixes, re-analyse and repeat until nothing new is fixable; also return errors."""
     errors: list[str] = []
     current = text
-    pending = [f for f in findings if f.fixable and (settings.options.speculative or not f.speculative)]
+    pending = [f for f in findings if f.fixable]
     for _ in range(MAX_FIX_ROUNDS):
         if not pending:
             break
@@ -140,11 +140,7 @@ def fix_text(path: str, text: str, findings: Sequence[Finding], settings: Settin
         except TransformError as error:
             errors.append(str(error))
             break
-        pending = [
-            f
-            for f in analyse_text(path, current, settings)
-            if f.fixable and (settings.options.speculative or not f.speculative)
-        ]
+        pending = [f for f in analyse_text(path, current, settings) if f.fixable]
     return current, errors
 
 
