@@ -178,6 +178,21 @@ def make(n, size):
         params.append(Parameter(torch.zeros(size)))
     return params
 """,
+    # stored through a container into an object: each entry needs its own tensor
+    """
+import torch
+def init(state, params):
+    for p in params:
+        state[p] = {"step": torch.tensor(0.0), "sum": torch.zeros_like(p)}
+""",
+    # yielded through a tuple
+    """
+import torch
+def batches(n, size):
+    for _ in range(n):
+        labels = torch.zeros(size)
+        yield size, labels
+""",
     # the hoisted result would be written to in place
     """
 import numpy as np
