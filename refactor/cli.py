@@ -1,8 +1,10 @@
-"""The command line: `harp-refactor PATH...` and `harp-refactor facts FILE`."""
+"""The command line: `harp-refactor PATH...`, `harp-refactor facts FILE`, `harp-refactor verify A B`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,29 +12,33 @@ from pathlib import Path
 from harp_refactor.detectors import source as sources
 from harp_refactor.detectors.facts import extract
 from harp_refactor.detectors.pattern import Options
+from harp_refactor.equivalence.compare import Tolerance
+from harp_refactor.equivalence.harness import HarnessSettings, verify
+from harp_refactor.equivalence.process import Limits
+from harp_refactor.equivalence.verdict import EQUIVALENT, NOT_EQUIVALENT, TOO_SLOW, UNVERIFIED, Verdict
 
 from . import __version__
 from .config import Config, find_pyproject, load_config
 from .errors import ConfigError, HarpError
 from .files import python_files, write_atomic
 from .pipeline import FileResult, Settings, analyse_files, check_codes, default_jobs, finding_diff
-from .report import json_report, text_finding
+from .report import json_document, text_finding
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harp-refactor",
         description="Find loop-invariant and other host-code inefficiencies around PyTorch, TensorFlow "
-        "and NumPy, and rewrite them. `harp-refactor facts FILE` prints a file's facts.",
+        "and NumPy, rewrite them, and prove each rewrite equivalent by running both versions. "
+        "`harp-refactor facts FILE` prints a file's facts; `harp-refactor verify ORIGINAL REWRITTEN` "
+        "checks any two versions of a file.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to analyse")
-    parser.add_argument("--diff", action="store_true", help="print the fixes as unified diffs on stdout")
-    parser.add_argument("--apply", action="store_true", help="write the fixes to the files")
-    parser.add_argument(
-        "--no-verify", action="store_true", help="apply fixes without the equivalence harness (required for now)"
-    )
+    parser.add_argument("--diff", action="store_true", help="print verified fixes as unified diffs on stdout")
+    parser.add_argument("--apply", action="store_true", help="write verified fixes to the files")
+    parser.add_argument("--no-verify", action="store_true", help="skip the equivalence harness: fixes are unverified")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--select", type=_codes, help="codes, prefixes or ALL to report (comma-separated)")
     parser.add_argument("--ignore", type=_codes, help="codes or prefixes not to report (comma-separated)")
@@ -42,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--aggressive", action="store_true", default=None, help="expose invariants by algebraic rewriting"
     )
+    _add_harness_options(parser)
     parser.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="analyse files in N processes (default: one per CPU)"
     )
@@ -50,9 +57,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_harness_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds one verification run may take")
+    parser.add_argument("--min-speedup", type=float, metavar="X", help="reject verified fixes slower than X times")
+    parser.add_argument("--entry", help="command that runs the code, for captured inputs or program runs")
+
+
+def _verify_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harp-refactor verify",
+        description="Run the equivalence harness on two versions of a file. Exit 0: equivalent, "
+        "3: not equivalent, 2: could not verify.",
+    )
+    parser.add_argument("original", type=Path)
+    parser.add_argument("rewritten", type=Path)
+    parser.add_argument("--function", action="append", help="verify calls of this top-level function (repeatable)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--config", type=Path, help="pyproject.toml to read instead of the nearest one")
+    _add_harness_options(parser)
+    return parser
+
+
 def _codes(text: str | tuple[str, ...]) -> tuple[str, ...]:
     entries = text.split(",") if isinstance(text, str) else text
     return tuple(code.strip().upper() for code in entries if code.strip())
+
+
+def entry_command(text: str | Sequence[str]) -> tuple[str, ...]:
+    """`python train.py --x 1` → ('train.py', '--x', '1'); `python -m pytest t/` → ('pytest', 't/')."""
+    words = shlex.split(text) if isinstance(text, str) else list(text)
+    if words and Path(words[0]).name.startswith("python"):
+        words = words[1:]
+    if words[:2] == ["-m", "pytest"]:
+        words = words[1:]
+    return tuple(words)
 
 
 def _settings(args: argparse.Namespace, config: Config) -> Settings:
@@ -64,6 +102,29 @@ def _settings(args: argparse.Namespace, config: Config) -> Settings:
         aggressive=config.aggressive if args.aggressive is None else args.aggressive,
     )
     return Settings(select=select, ignore=ignore, options=options, rules=config.rules)
+
+
+def harness_settings(args: argparse.Namespace, config: Config, codes: Sequence[str] = ()) -> HarnessSettings:
+    """The harness's settings: command line over configuration over defaults."""
+    rtol, atol = config.tolerance
+    for code in codes:  # a per-code tolerance applies when the patch fixes that code
+        if code in config.per_code_tolerance:
+            code_rtol, code_atol = config.per_code_tolerance[code]
+            rtol = max(filter(None, (rtol, code_rtol)), default=None)
+            atol = max(filter(None, (atol, code_atol)), default=None)
+    defaults = Limits()
+    limits = Limits(
+        timeout_s=args.timeout or config.timeout or defaults.timeout_s,
+        memory_mb=config.memory_limit or defaults.memory_mb,
+    )
+    entry = args.entry or config.entry
+    return HarnessSettings(
+        limits=limits,
+        tolerance=Tolerance(rtol, atol),
+        samples=config.samples,
+        entry=entry_command(entry) if entry else (),
+        min_speedup=args.min_speedup if args.min_speedup is not None else config.min_speedup,
+    )
 
 
 def _facts_command(argv: Sequence[str]) -> int:
@@ -80,16 +141,35 @@ def _facts_command(argv: Sequence[str]) -> int:
     return EXIT_CLEAN
 
 
+def _verify_command(argv: Sequence[str]) -> int:
+    args = _verify_parser().parse_args(argv)
+    try:
+        texts = [sources.decode(str(p), sources.read_bytes(str(p)))[0] for p in (args.original, args.rewritten)]
+        config = load_config(args.config or find_pyproject(args.original))
+    except HarpError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = harness_settings(args, config)
+    verdict = verify(str(args.original), texts[0], texts[1], settings, functions=args.function)
+    if args.format == "json":
+        print(json.dumps(verdict.as_json(), indent=2))
+    else:
+        print(f"{args.original} → {args.rewritten}: {verdict.line()}")
+        for line in verdict.differences:
+            print(f"    {line}")
+    if verdict.status == EQUIVALENT:
+        return EXIT_CLEAN
+    return EXIT_UNVERIFIED if verdict.status in (NOT_EQUIVALENT, TOO_SLOW) else EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["facts"]:
         return _facts_command(argv[1:])
+    if argv[:1] == ["verify"]:
+        return _verify_command(argv[1:])
     args = _parser().parse_args(argv)
     try:
-        if args.apply and not args.no_verify:
-            raise ConfigError(
-                "--apply needs --no-verify for now: the equivalence harness that proves each fix is not built yet"
-            )
         config_path = args.config or find_pyproject(Path(args.paths[0]))
         config = load_config(config_path)
         settings = _settings(args, config)
@@ -102,30 +182,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     fixing = args.diff or args.apply
     paths = list(python_files(args.paths, config.exclude))
     results = analyse_files(paths, settings, fix=fixing, jobs=args.jobs or default_jobs())
-    return _report(results, args)
+    verdicts = _verify_patches(results, args, config) if fixing else {}
+    return _report(results, verdicts, args)
 
 
-def _report(results: list[FileResult], args: argparse.Namespace) -> int:
+def _verify_patches(results: list[FileResult], args: argparse.Namespace, config: Config) -> dict[str, Verdict]:
+    """A verdict for each file's patch: from the harness, or 'unverified' with --no-verify."""
+    verdicts: dict[str, Verdict] = {}
+    for result in results:
+        patch = result.patch
+        if patch is None or not patch.changed:
+            continue
+        if args.no_verify:
+            verdicts[result.path] = Verdict(UNVERIFIED, reason="--no-verify")
+            continue
+        print(f"verifying {result.path} ...", file=sys.stderr)
+        settings = harness_settings(args, config, sorted({f.code for f in patch.findings}))
+        verdicts[result.path] = verify(result.path, patch.original, patch.new, settings)
+        print(f"    {verdicts[result.path].line()}", file=sys.stderr)
+    return verdicts
+
+
+def _report(results: list[FileResult], verdicts: dict[str, Verdict], args: argparse.Namespace) -> int:
     errors = [result.error for result in results if result.error]
     errors += [error for result in results for error in result.fix_errors]
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
     findings = [finding for result in results for finding in result.findings]
     texts = {result.path: result.text or "" for result in results}
+    not_run = Verdict(UNVERIFIED, reason="fixes are verified with --diff or --apply")
     if args.format == "json":
-        print(json_report(findings, lambda f: finding_diff(f.path, texts[f.path], f), errors))
+        document = json_document(findings, lambda f: finding_diff(f.path, texts[f.path], f), errors)
+        for finding, entry in zip(findings, document["findings"], strict=True):
+            entry["verdict"] = verdicts.get(finding.path, not_run).as_json() if finding.fixable else None
+        print(json.dumps(document, indent=2))
     else:
         out = sys.stderr if args.diff else sys.stdout
         for finding in findings:
-            print(text_finding(finding), file=out)
-    patches = [result for result in results if result.patch is not None and result.patch.changed]
+            verdict = verdicts.get(finding.path) if finding.fixable else None
+            print(text_finding(finding, verdict.line() if verdict else ""), file=out)
+    accepted = [
+        result
+        for result in results
+        if result.patch is not None and result.path in verdicts and (args.no_verify or verdicts[result.path].accepted)
+    ]
+    rejected = [path for path, verdict in verdicts.items() if not (args.no_verify or verdict.accepted)]
     if args.diff and args.format == "text":
-        for result in patches:
+        for result in accepted:
             assert result.patch is not None
             sys.stdout.write(result.patch.diff)
     written: set[str] = set()
     if args.apply:
-        for result in patches:
+        for result in accepted:
             assert result.patch is not None
             try:
                 write_atomic(result.path, result.patch.new, result.encoding)
@@ -134,11 +242,15 @@ def _report(results: list[FileResult], args: argparse.Namespace) -> int:
                 print(f"error: {errors[-1]}", file=sys.stderr)
                 continue
             written.add(result.path)
-            print(f"fixed {result.path}", file=sys.stderr)
+            print(f"fixed {result.path} ({verdicts[result.path].line()})", file=sys.stderr)
+    for path in rejected:
+        print(f"not {'written' if args.apply else 'shown'}: {path}: {verdicts[path].line()}", file=sys.stderr)
     remaining = [f for f in findings if not (f.fixable and f.path in written)]
     summary = f"{len(findings)} finding{'s' * (len(findings) != 1)}"
     if args.apply:
         summary += f", {len(findings) - len(remaining)} fixed"
     if args.format == "text":
         print(summary, file=sys.stderr)
+    if rejected:
+        return EXIT_UNVERIFIED
     return EXIT_FINDINGS if remaining or errors else EXIT_CLEAN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,13 @@ _KEYS = {
     "rules": "a list of rule files (paths relative to pyproject.toml)",
     "speculative": "true or false",
     "aggressive": "true or false",
+    "samples": "a 'module:function' factory returning argument sets",
+    "entry": "a command that runs the code, e.g. 'train.py --steps 2' or 'pytest tests/test_model.py'",
+    "timeout": "seconds one run may take (a number)",
+    "memory-limit": "megabytes a run may map (an integer)",
+    "tolerance": "a table {rtol = ..., atol = ...}",
+    "per-code-tolerance": "a table of tables, e.g. {HARP101 = {rtol = 1e-4}}",
+    "min-speedup": "the speedup a verified patch must reach (a number)",
 }
 
 
@@ -34,6 +42,13 @@ class Config:
     rules: tuple[Path, ...] = ()
     speculative: bool = False
     aggressive: bool = False
+    samples: str | None = None
+    entry: tuple[str, ...] = ()
+    timeout: float | None = None
+    memory_limit: int | None = None
+    tolerance: tuple[float | None, float | None] = (None, None)
+    per_code_tolerance: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    min_speedup: float | None = None
     source: Path | None = field(default=None, compare=False)
 
 
@@ -72,6 +87,22 @@ def _flag(path: Path, key: str, value: Any) -> bool:
     return value
 
 
+def _number(path: Path, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{path}: [tool.harp-refactor] {key} must be {_KEYS[key]}")
+    return float(value)
+
+
+def _tolerance(path: Path, key: str, value: Any) -> tuple[float | None, float | None]:
+    if not isinstance(value, dict) or set(value) - {"rtol", "atol"}:
+        raise ConfigError(f"{path}: [tool.harp-refactor] {key} must be {_KEYS['tolerance']}")
+    rtol, atol = value.get("rtol"), value.get("atol")
+    return (
+        None if rtol is None else _number(path, "tolerance", rtol),
+        None if atol is None else _number(path, "tolerance", atol),
+    )
+
+
 def load_config(path: Path | None) -> Config:
     """Read and check the table; unknown keys are errors that name the key and the file."""
     if path is None:
@@ -91,5 +122,21 @@ def load_config(path: Path | None) -> Config:
         rules=rules,
         speculative=_flag(path, "speculative", table.get("speculative", False)),
         aggressive=_flag(path, "aggressive", table.get("aggressive", False)),
+        samples=_strings(path, "samples", table["samples"])[0] if "samples" in table else None,
+        entry=tuple(shlex.split(_strings(path, "entry", table["entry"])[0])) if "entry" in table else (),
+        timeout=_number(path, "timeout", table["timeout"]) if "timeout" in table else None,
+        memory_limit=int(_number(path, "memory-limit", table["memory-limit"])) if "memory-limit" in table else None,
+        tolerance=_tolerance(path, "tolerance", table.get("tolerance", {})),
+        per_code_tolerance={
+            str(code).upper(): _tolerance(path, "per-code-tolerance", value)
+            for code, value in _table(path, "per-code-tolerance", table.get("per-code-tolerance", {})).items()
+        },
+        min_speedup=_number(path, "min-speedup", table["min-speedup"]) if "min-speedup" in table else None,
         source=path,
     )
+
+
+def _table(path: Path, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [tool.harp-refactor] {key} must be {_KEYS[key]}")
+    return value

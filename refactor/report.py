@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .finding import Finding
 
 
-def text_finding(finding: Finding) -> str:
-    """`path:line:col CODE message`, then its assumptions and the fix it offers."""
+def text_finding(finding: Finding, verdict: str = "") -> str:
+    """`path:line:col CODE message`, then its assumptions, the fix it offers and its verdict."""
     span = finding.span
     lines = [f"{finding.path}:{span.line}:{span.col + 1}: {finding.code} {finding.message}"]
     for assumption in finding.assumptions:
@@ -19,6 +18,8 @@ def text_finding(finding: Finding) -> str:
         lines.append("    fix: available (--diff shows it, --apply writes it)")
     else:
         lines.append(f"    fix: none, a suggestion only: {finding.no_fix_reason}")
+    if verdict:
+        lines.append(f"    verdict: {verdict}")
     return "\n".join(lines)
 
 
@@ -41,7 +42,8 @@ def json_finding(finding: Finding, diff: str) -> dict[str, Any]:
     }
 
 
-def json_report(findings: Sequence[Finding], diff_of: Callable[[Finding], str], errors: Sequence[str]) -> str:
+def json_document(
+    findings: Sequence[Finding], diff_of: Callable[[Finding], str], errors: Sequence[str]
+) -> dict[str, Any]:
     """One JSON document: findings (each with the diff of its own fix) and file errors."""
-    document = {"findings": [json_finding(f, diff_of(f)) for f in findings], "errors": list(errors)}
-    return json.dumps(document, indent=2)
+    return {"findings": [json_finding(f, diff_of(f)) for f in findings], "errors": list(errors)}

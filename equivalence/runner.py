@@ -1,0 +1,277 @@
+"""The child process of the harness: loads one version of a program and runs it on request.
+
+Started as `python -m harp_refactor.equivalence.runner MEMORY_BYTES`.  Requests and
+replies are pickled frames on stdin and on a private copy of stdout; the program's own
+output goes to stderr, which the parent keeps for the report.  Frameworks are imported
+once, before anything is timed, so one runner can verify many patches of a program.
+Inputs travel between runners as pickled bytes that only children unpickle.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import os
+import pickle
+import random
+import resource
+import runpy
+import struct
+import sys
+import time
+import traceback
+import types
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from harp_refactor.equivalence.values import Raised, snapshot
+
+FRAMEWORKS = ("numpy", "torch", "tensorflow")
+_HEADER = struct.Struct("!Q")
+
+
+def write_frame(stream: BinaryIO, payload: Any) -> None:
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError("the other side closed the pipe")
+    (size,) = _HEADER.unpack(header)
+    return pickle.loads(stream.read(size))
+
+
+def import_frameworks(source: str) -> None:
+    """Import the frameworks a program mentions now, so neither timing nor seeding misses them."""
+    for name in FRAMEWORKS:
+        if name in source:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+
+
+def seed_everything(seed: int) -> None:
+    """The same seeds for Python, NumPy, PyTorch and TensorFlow before every run."""
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].random.set_seed(seed)
+
+
+def observable_globals(namespace: dict[str, Any]) -> dict[str, Any]:
+    """A program's results: the data it leaves in module globals (not modules, functions, classes)."""
+    kept = {}
+    for name, value in namespace.items():
+        if name.startswith("__") or isinstance(value, (types.ModuleType, types.FunctionType, type)):
+            continue
+        if callable(value) and not hasattr(value, "state_dict"):
+            continue
+        kept[name] = value
+    return kept
+
+
+def file_digest(path: Path) -> Any:
+    """A written file: arrays in .npy files compared as arrays, anything else by content hash."""
+    if path.suffix == ".npy" and "numpy" in sys.modules:
+        try:
+            return snapshot(sys.modules["numpy"].load(path, allow_pickle=False))
+        except Exception:
+            pass
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tree_state(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size)
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+class Runner:
+    """Holds loaded versions of a module and answers the parent's requests."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, types.ModuleType] = {}
+        self.seed = 0
+
+    def setup(self, root: str, seed: int) -> dict[str, Any]:
+        os.chdir(root)
+        sys.path.insert(0, root)
+        self.seed = seed
+        return {}
+
+    def load(self, key: str, path: str, source: str) -> dict[str, Any]:
+        """Execute one version of the file as a module (its `__main__` block does not run)."""
+        import_frameworks(source)
+        sys.path.insert(0, str(Path(path).parent))
+        module = types.ModuleType(f"_harp_{key}")
+        module.__file__ = path
+        seed_everything(self.seed)
+        exec(compile(source, path, "exec"), module.__dict__)
+        self.modules[key] = module
+        return {}
+
+    def call(self, key: str, function: str, inputs: bytes, repeat: int = 1, observe: bool = True) -> dict[str, Any]:
+        """Call `function` on fresh copies of the inputs; snapshot what it returned and changed."""
+        module = self.modules[key]
+        target = getattr(module, function)
+        args, kwargs = pickle.loads(inputs)
+        seconds: list[float] = []
+        outcome: dict[str, Any] = {}
+        for attempt in range(max(1, repeat)):
+            call_args, call_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+            seed_everything(self.seed)
+            start = time.perf_counter()
+            try:
+                result: Any = target(*call_args, **call_kwargs)
+            except Exception as error:  # the program's own exception is part of its behaviour
+                result = Raised(f"{type(error).__module__}.{type(error).__qualname__}", str(error))
+            seconds.append(time.perf_counter() - start)
+            if attempt == 0 and observe:
+                outcome = {
+                    "return": snapshot(result),
+                    "args": snapshot(list(call_args)),
+                    "kwargs": snapshot(call_kwargs),
+                    "globals": snapshot(observable_globals(vars(module))),
+                }
+        return {"outcome": outcome, "seconds": seconds}
+
+    def program(self, path: str, argv: list[str], repeat: int = 1, observe: bool = True) -> dict[str, Any]:
+        """Run a script as __main__ in its (copied) directory: globals, written files, exit status."""
+        script = Path(path)
+        import_frameworks(script.read_text(encoding="utf-8", errors="replace"))
+        root = Path.cwd()
+        seconds: list[float] = []
+        outcome: dict[str, Any] = {}
+        for attempt in range(max(1, repeat)):
+            before = tree_state(root)
+            sys.argv = [path, *argv]
+            seed_everything(self.seed)
+            status: Any = 0
+            namespace: dict[str, Any] = {}
+            start = time.perf_counter()
+            try:
+                namespace = runpy.run_path(path, run_name="__main__")
+            except SystemExit as exit_:
+                status = exit_.code if isinstance(exit_.code, int) else str(exit_.code)
+            except Exception as error:
+                status = Raised(f"{type(error).__module__}.{type(error).__qualname__}", str(error))
+            seconds.append(time.perf_counter() - start)
+            if attempt == 0 and observe:
+                after = tree_state(root)
+                written = sorted(name for name, state in after.items() if before.get(name) != state)
+                outcome = {
+                    "exit": snapshot(status),
+                    "globals": snapshot(observable_globals(namespace)),
+                    "files": {name: file_digest(root / name) for name in written},
+                }
+        return {"outcome": outcome, "seconds": seconds}
+
+    def capture(self, entry: list[str], path: str, function: str, limit: int) -> dict[str, Any]:
+        """Run the entry command (a script or `pytest ...`) and keep the first calls' arguments."""
+        import inspect
+
+        captured: list[bytes] = []
+        target_file = os.path.realpath(path)
+
+        def profiler(frame: types.FrameType, event: str, arg: Any) -> None:
+            code = frame.f_code
+            if event != "call" or code.co_name != function or len(captured) >= limit:
+                return
+            if os.path.realpath(code.co_filename) != target_file:
+                return
+            info = inspect.getargvalues(frame)
+            positional = [copy.deepcopy(info.locals[name]) for name in info.args]
+            if info.varargs:
+                positional.extend(copy.deepcopy(info.locals[info.varargs]))
+            keywords = copy.deepcopy(info.locals[info.keywords]) if info.keywords else {}
+            captured.append(pickle.dumps((positional, keywords)))
+
+        script = entry[0]
+        import_frameworks(Path(script).read_text(encoding="utf-8", errors="replace") if Path(script).is_file() else "")
+        seed_everything(self.seed)
+        sys.argv = list(entry)
+        sys.setprofile(profiler)
+        try:
+            if script == "pytest":
+                import pytest
+
+                pytest.main(entry[1:] + ["-q", "-p", "no:cacheprovider"])
+            else:
+                runpy.run_path(script, run_name="__main__")
+        except SystemExit:
+            pass
+        finally:
+            sys.setprofile(None)
+        return {"inputs": captured}
+
+    def generate(self, key: str, function: str, draws: int) -> dict[str, Any]:
+        from harp_refactor.equivalence.generate import generate_inputs
+
+        seed_everything(self.seed)
+        return {"inputs": generate_inputs(self.modules[key], function, draws)}
+
+    def samples(self, factory: str) -> dict[str, Any]:
+        """Call the user's `module:function` factory: a list of argument tuples or (args, kwargs) pairs."""
+        import importlib
+
+        module_name, _, name = factory.partition(":")
+        produced = getattr(importlib.import_module(module_name), name)()
+        inputs = []
+        for item in produced:
+            if isinstance(item, dict):
+                inputs.append(pickle.dumps(([], item)))
+            elif (
+                isinstance(item, tuple)
+                and len(item) == 2
+                and isinstance(item[1], dict)
+                and isinstance(item[0], (list, tuple))
+            ):
+                inputs.append(pickle.dumps((list(item[0]), item[1])))
+            else:
+                inputs.append(pickle.dumps((list(item) if isinstance(item, (list, tuple)) else [item], {})))
+        return {"inputs": inputs}
+
+    def describe(self, inputs: bytes) -> dict[str, Any]:
+        """A snapshot of pickled inputs, for the log."""
+        return {"snapshot": snapshot(pickle.loads(inputs))}
+
+
+def serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    runner = Runner()
+    while True:
+        try:
+            name, arguments = read_frame(requests)
+        except EOFError:
+            return
+        try:
+            reply = {"ok": True, **getattr(runner, name)(**arguments)}
+        except MemoryError:
+            reply = {"ok": False, "error": "MemoryError: the run exceeded the memory limit"}
+        except BaseException as error:  # report everything; the parent decides
+            lines = traceback.format_exception_only(type(error), error)
+            reply = {"ok": False, "error": "".join(lines).strip(), "traceback": traceback.format_exc()}
+        write_frame(replies, reply)
+
+
+def main() -> None:
+    memory = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    if memory > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # the program's prints go to stderr, kept by the parent
+    sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
+    serve(sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Framework-free snapshots of what a run produced, so that two runs can be compared.
+
+The child process turns tensors of every framework into `Array`s (NumPy data plus the
+original kind and dtype name) and objects into `Obj`s; the parent compares snapshots
+without importing PyTorch or TensorFlow.  NumPy is imported only where arrays are built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+_MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Array:
+    """A tensor or array: `kind` is e.g. "torch.Tensor", `dtype` the framework's dtype name."""
+
+    kind: str
+    dtype: str
+    data: Any  # numpy.ndarray, in float32 for dtypes NumPy lacks (bfloat16)
+
+
+@dataclass(frozen=True)
+class Obj:
+    """An object compared through its type and its attributes (or its state dict)."""
+
+    type_name: str
+    attrs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception a run ended with: compared by type."""
+
+    type_name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Something that cannot be looked into (a generator, a lock): compared by type only."""
+
+    type_name: str
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _torch_array(value: Any) -> Array:
+    import torch
+
+    tensor = value.detach().cpu()
+    if tensor.dtype == torch.bfloat16:
+        data = tensor.float().numpy()
+    else:
+        data = tensor.resolve_conj().resolve_neg().numpy() if tensor.is_complex() else tensor.numpy()
+    return Array("torch.Tensor", str(tensor.dtype).replace("torch.", ""), data.copy())
+
+
+def _tensorflow_array(value: Any) -> Array:
+    dtype = value.dtype.name
+    tensor = value.read_value() if hasattr(value, "read_value") else value
+    if dtype == "bfloat16":
+        import tensorflow as tf
+
+        tensor = tf.cast(tensor, tf.float32)
+    kind = "tensorflow.Variable" if hasattr(value, "assign") else "tensorflow.Tensor"
+    return Array(kind, dtype, tensor.numpy().copy())
+
+
+def snapshot(value: Any, depth: int = 0) -> Any:
+    """A picklable, framework-free copy of `value` for comparison (runs in the child)."""
+    if depth > _MAX_DEPTH:
+        return Opaque(_type_name(value))
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return value
+    module = type(value).__module__ or ""
+    if module.startswith("torch") and hasattr(value, "detach") and hasattr(value, "dtype"):
+        return _torch_array(value)
+    if module.startswith(("tensorflow", "keras")) and hasattr(value, "dtype") and hasattr(value, "numpy"):
+        return _tensorflow_array(value)
+    if module == "numpy":
+        import numpy as np
+
+        if isinstance(value, (np.ndarray, np.generic)):
+            array = np.array(value, copy=True)
+            return Array("numpy.ndarray" if isinstance(value, np.ndarray) else "numpy.scalar", str(array.dtype), array)
+    if isinstance(value, BaseException):
+        return Raised(_type_name(value), str(value))
+    if isinstance(value, (list, tuple)):
+        items = [snapshot(item, depth + 1) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {str(key): snapshot(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return Obj(_type_name(value), {"items": sorted(repr(item) for item in value)})
+    if hasattr(value, "state_dict") and callable(value.state_dict):  # nn.Module, optimizers
+        try:
+            return Obj(_type_name(value), {"state_dict": snapshot(dict(value.state_dict()), depth + 1)})
+        except Exception:
+            return Opaque(_type_name(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: snapshot(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
+        return Obj(_type_name(value), fields)
+    if callable(value) or isinstance(value, type) or type(value).__name__ == "module":
+        return Opaque(_type_name(value))
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict):
+        return Obj(
+            _type_name(value), {k: snapshot(v, depth + 1) for k, v in attributes.items() if not k.startswith("__")}
+        )
+    return Opaque(_type_name(value))
