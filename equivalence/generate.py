@@ -87,7 +87,8 @@ def generate_inputs(module: types.ModuleType, function: str, draws: int) -> list
         if framework is None:
             return st.none()
         elements = st.floats(-2.0, 2.0, width=32, allow_nan=False)
-        return arrays(np.float32, (size, size), elements=elements).map(lambda a, f=framework: _to_framework(a, f))
+        chosen: str = framework
+        return arrays(np.float32, (size, size), elements=elements).map(lambda a: _to_framework(a, chosen))
 
     drawn: list[tuple[Any, ...]] = []
 

@@ -93,6 +93,8 @@ class _Session:
         self.scratch = scratch
         self.comparisons: list[Comparison] = []
         self.evidence: list[str] = []
+        self.sources: list[str] = []
+        self.input_count = 0
 
     def copy(self, name: str, source: str) -> Path:
         """A private copy of the project with `source` as the file under test."""
@@ -106,21 +108,28 @@ class _Session:
         if not comparison.equal:
             lines = describe(comparison)
             self.evidence += [f"{what}: expected {_short(expected)}", f"{what}: got {_short(actual)}", *lines]
+            more = f" (and {len(comparison.differences) - 1} more)" if len(comparison.differences) > 1 else ""
             if self_check:
-                raise _Unverifiable("nondeterministic: the original disagrees with itself at " + "; ".join(lines[:3]))
+                raise _Unverifiable(f"nondeterministic: the original disagrees with itself at {lines[0]}{more}")
             self.comparisons.append(comparison)
-            raise _Different("; ".join(lines[:3]))
+            raise _Different(lines[0] + more)
         if not self_check:
             self.comparisons.append(comparison)
 
-    def timed(self, old: RunnerProcess, new: RunnerProcess, old_request: dict[str, Any], new_request: dict[str, Any]) -> tuple[float, float]:  # fmt: skip
-        """Alternate single runs of each version; the medians of each."""
-        name = old_request.pop("request")
-        new_request.pop("request")
-        old_times, new_times = [], []
+    def timed(
+        self,
+        old: RunnerProcess,
+        new: RunnerProcess,
+        name: str,
+        old_call: dict[str, Any],
+        new_call: dict[str, Any],
+    ) -> tuple[float, float]:
+        """Alternate single runs of each version (after the comparison runs warmed both up); the medians."""
+        old_times: list[float] = []
+        new_times: list[float] = []
         for _ in range(self.settings.repeats):
-            old_times += old.request(name, **old_request, observe=False)["seconds"]
-            new_times += _rewritten(new.request, name, **new_request, observe=False)["seconds"]
+            old_times += old.request(name, **old_call, observe=False)["seconds"]
+            new_times += _rewritten(new.request, name, **new_call, observe=False)["seconds"]
         return statistics.median(old_times), statistics.median(new_times)
 
 
@@ -159,6 +168,8 @@ def verify(
             verdict = Verdict(NOT_EQUIVALENT, reason=str(error))
         except RunnerFailed as error:
             verdict = Verdict(COULD_NOT_VERIFY, reason=f"the original could not run: {error}")
+        if session.sources and not verdict.inputs:
+            verdict = replace(verdict, inputs="+".join(dict.fromkeys(session.sources)), input_count=session.input_count)
         verdict = _with_errors(verdict, session.comparisons)
         if verdict.status == EQUIVALENT and settings.min_speedup is not None:
             if verdict.speedup is not None and verdict.speedup < settings.min_speedup:
@@ -226,12 +237,13 @@ def _verify_functions(session: _Session, functions: list[str]) -> Verdict:
     with RunnerProcess(copy, limits) as old, RunnerProcess(copy, limits) as new:
         old.request("load", key="v", path=str(target), source=session.original)
         _rewritten(new.request, "load", key="v", path=str(target), source=session.rewritten)
-        sources, count, timings = [], 0, []
+        timings: list[tuple[float, float]] = []
         for function in functions:
             inputs, source = _inputs(session, old, target, function)
-            sources.append(source)
+            session.sources.append(source)
             for blob in inputs:
-                call = {"key": "v", "function": function, "inputs": blob}
+                call: dict[str, Any] = {"key": "v", "function": function, "inputs": blob}
+                session.input_count += 1
                 try:
                     first = old.request("call", **call)["outcome"]
                     session.check(first, old.request("call", **call)["outcome"], function, self_check=True)
@@ -240,13 +252,10 @@ def _verify_functions(session: _Session, functions: list[str]) -> Verdict:
                     snapshot = old.request("describe", inputs=blob)["snapshot"]
                     session.evidence.insert(0, f"inputs ({source}) of {function}: {_short(snapshot, 2000)}")
                     raise
-                count += 1
-            request = {"request": "call", "key": "v", "function": function, "inputs": inputs[0]}
-            timings.append(session.timed(old, new, dict(request), dict(request)))
+            request: dict[str, Any] = {"key": "v", "function": function, "inputs": inputs[0]}
+            timings.append(session.timed(old, new, "call", request, request))
     return Verdict(
         EQUIVALENT,
-        inputs="/".join(sorted(set(sources))),
-        input_count=count,
         time_original_s=sum(t[0] for t in timings),
         time_rewritten_s=sum(t[1] for t in timings),
     )
@@ -262,15 +271,15 @@ def _verify_program(session: _Session) -> Verdict:
     def program(root: Path) -> dict[str, Any]:
         return {"path": str(root / entry[0]), "argv": entry[1:]}
 
+    session.sources.append(f"program run: {' '.join(entry)}")
+
     with RunnerProcess(first_copy, limits) as old, RunnerProcess(new_copy, limits) as new:
         first = old.request("program", **program(first_copy))["outcome"]
         old.request("setup", root=str(second_copy), seed=0)
         session.check(first, old.request("program", **program(second_copy))["outcome"], "program", self_check=True)
         session.check(first, _rewritten(new.request, "program", **program(new_copy))["outcome"], "program")
-        timing = session.timed(old, new, {"request": "program", **program(second_copy)}, {"request": "program", **program(new_copy)})  # fmt: skip
-    return Verdict(
-        EQUIVALENT, inputs=f"program run: {' '.join(entry)}", input_count=0, time_original_s=timing[0], time_rewritten_s=timing[1]
-    )  # fmt: skip
+        timing = session.timed(old, new, "program", program(second_copy), program(new_copy))
+    return Verdict(EQUIVALENT, time_original_s=timing[0], time_rewritten_s=timing[1])
 
 
 def _write_log(path: str, verdict: Verdict, session: _Session) -> str:

@@ -110,21 +110,42 @@ class Runner:
         return {}
 
     def load(self, key: str, path: str, source: str) -> dict[str, Any]:
-        """Execute one version of the file as a module (its `__main__` block does not run)."""
+        """Execute one version of the file as its own module (its `__main__` block does not run).
+
+        It is registered under the file's import name, so code that imports the file, and
+        objects pickled from it (or from a `__main__` run of it), find this version.
+        """
         import_frameworks(source)
         sys.path.insert(0, str(Path(path).parent))
-        module = types.ModuleType(f"_harp_{key}")
+        try:
+            name = ".".join(Path(path).resolve().relative_to(Path.cwd().resolve()).with_suffix("").parts)
+        except ValueError:
+            name = Path(path).stem
+        module = types.ModuleType(name)
         module.__file__ = path
+        sys.modules[name] = module
         seed_everything(self.seed)
         exec(compile(source, path, "exec"), module.__dict__)
         self.modules[key] = module
         return {}
 
+    def unpickle(self, data: bytes, key: str = "v") -> Any:
+        """Inputs captured from a `__main__` run refer to `__main__`: resolve them in the loaded version."""
+        module = self.modules.get(key)
+
+        class Unpickler(pickle.Unpickler):
+            def find_class(self, module_name: str, name: str) -> Any:
+                if module_name == "__main__" and module is not None and hasattr(module, name):
+                    return getattr(module, name)
+                return super().find_class(module_name, name)
+
+        return Unpickler(io.BytesIO(data)).load()
+
     def call(self, key: str, function: str, inputs: bytes, repeat: int = 1, observe: bool = True) -> dict[str, Any]:
         """Call `function` on fresh copies of the inputs; snapshot what it returned and changed."""
         module = self.modules[key]
         target = getattr(module, function)
-        args, kwargs = pickle.loads(inputs)
+        args, kwargs = self.unpickle(inputs, key)
         seconds: list[float] = []
         outcome: dict[str, Any] = {}
         for attempt in range(max(1, repeat)):
@@ -243,7 +264,7 @@ class Runner:
 
     def describe(self, inputs: bytes) -> dict[str, Any]:
         """A snapshot of pickled inputs, for the log."""
-        return {"snapshot": snapshot(pickle.loads(inputs))}
+        return {"snapshot": snapshot(self.unpickle(inputs))}
 
 
 def serve(requests: BinaryIO, replies: BinaryIO) -> None:

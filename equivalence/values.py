@@ -70,33 +70,48 @@ def _tensorflow_array(value: Any) -> Array:
 
         tensor = tf.cast(tensor, tf.float32)
     kind = "tensorflow.Variable" if hasattr(value, "assign") else "tensorflow.Tensor"
-    return Array(kind, dtype, tensor.numpy().copy())
+    import numpy as np
+
+    return Array(kind, dtype, np.array(tensor.numpy(), copy=True))
+
+
+def _key(key: Any) -> str:
+    """Dict keys as text that keeps `1` and `"1"` apart."""
+    return key if isinstance(key, str) else f"{type(key).__name__}:{key!r}"
 
 
 def snapshot(value: Any, depth: int = 0) -> Any:
     """A picklable, framework-free copy of `value` for comparison (runs in the child)."""
     if depth > _MAX_DEPTH:
         return Opaque(_type_name(value))
-    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
-        return value
     module = type(value).__module__ or ""
-    if module.startswith("torch") and hasattr(value, "detach") and hasattr(value, "dtype"):
-        return _torch_array(value)
-    if module.startswith(("tensorflow", "keras")) and hasattr(value, "dtype") and hasattr(value, "numpy"):
-        return _tensorflow_array(value)
-    if module == "numpy":
+    if module == "numpy":  # before the built-ins: np.float64 subclasses float
         import numpy as np
 
         if isinstance(value, (np.ndarray, np.generic)):
             array = np.array(value, copy=True)
             return Array("numpy.ndarray" if isinstance(value, np.ndarray) else "numpy.scalar", str(array.dtype), array)
+    if value is None or type(value) in (bool, int, float, complex, str, bytes):
+        return value
+    if module.startswith(("torch", "tensorflow", "keras")) and type(value).__name__ in ("dtype", "device", "DType"):
+        return Obj(_type_name(value), {"name": str(value)})
+    try:
+        if module.startswith("torch") and hasattr(value, "detach") and hasattr(value, "dtype"):
+            return _torch_array(value)
+        if module.startswith(("tensorflow", "keras")) and hasattr(value, "dtype") and hasattr(value, "numpy"):
+            return _tensorflow_array(value)
+    except Exception as error:  # sparse, meta, float8 ... tensors that have no NumPy form
+        return Obj(_type_name(value), {"unconvertible": f"{type(error).__name__}: {error}", "repr": repr(value)[:200]})
     if isinstance(value, BaseException):
         return Raised(_type_name(value), str(value))
-    if isinstance(value, (list, tuple)):
+    if type(value) in (list, tuple):
         items = [snapshot(item, depth + 1) for item in value]
         return items if isinstance(value, list) else tuple(items)
-    if isinstance(value, dict):
-        return {str(key): snapshot(item, depth + 1) for key, item in value.items()}
+    if type(value) is dict:
+        return {_key(key): snapshot(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, (list, tuple, dict)):  # namedtuples, OrderedDicts ...: their type counts too
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        return Obj(_type_name(value), {_key(key): snapshot(item, depth + 1) for key, item in items})
     if isinstance(value, (set, frozenset)):
         return Obj(_type_name(value), {"items": sorted(repr(item) for item in value)})
     if hasattr(value, "state_dict") and callable(value.state_dict):  # nn.Module, optimizers

@@ -58,9 +58,8 @@ class Verdict:
             relation = "≤" if self.status != NOT_EQUIVALENT else "vs"
             parts.append(f"max |Δ| {self.max_abs_err:.1e} {relation} atol {self.atol:.0e}, rtol {self.rtol or 0:.0e}")
         if self.speedup is not None and self.time_original_s is not None and self.time_rewritten_s is not None:
-            parts.append(
-                f"{self.speedup:.2f}x faster ({self.time_original_s * 1e3:.2f} ms → {self.time_rewritten_s * 1e3:.2f} ms)"
-            )
+            before, after = self.time_original_s * 1e3, self.time_rewritten_s * 1e3
+            parts.append(f"{self.speedup:.2f}x faster ({before:.2f} ms → {after:.2f} ms)")
         if self.reason:
             parts.append(self.reason)
         if self.log:

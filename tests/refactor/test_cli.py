@@ -302,14 +302,14 @@ class TestResultsUnchanged:
 
 
 class TestApply:
-    def test_apply_without_no_verify_refuses_and_writes_nothing(self, examples: Path) -> None:
-        """`--apply` alone exits 2 naming --no-verify and leaves every byte as it was."""
-        before = snapshot(examples)
+    def test_apply_verifies_each_file_before_writing_it(self, examples: Path) -> None:
+        """`--apply` writes each file only after an equivalent verdict, and reports the measured speedup."""
         result = harp(examples, "--apply", "dict_learn")
-        assert result.returncode == 2
-        assert len(error_lines(result.stderr)) == 1 and "--no-verify" in result.stderr
-        assert "fixed" not in result.stderr
-        assert snapshot(examples) == before
+        assert result.returncode == 0, result.stderr
+        for name in EXAMPLE_FILES.values():
+            line = next(line for line in result.stderr.splitlines() if line.startswith(f"fixed dict_learn/{name}"))
+            assert "equivalent on" in line and "x faster" in line, line
+        assert harp(examples, "dict_learn").returncode == 0
 
     def test_apply_rewrites_keeps_mode_and_leaves_no_temporaries(self, examples: Path) -> None:
         """`--apply --no-verify` fixes everything (exit 0), keeps mode bits and leaves no *.harp-tmp file."""
