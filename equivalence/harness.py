@@ -1,10 +1,11 @@
-"""Verify a rewrite: run both versions in child processes on the same inputs and compare.
+"""Verify rewrites: run the original and each rewritten version in child processes and compare.
 
 Function patches (only top-level functions changed) call each changed function on
 declared, captured or generated inputs; any other change runs the program as a script.
 The original runs twice first, so a program that disagrees with itself is reported as
 nondeterministic instead of being guessed about.  Timings alternate between the two
-runners after a warm-up, and the speedup is the ratio of the medians.
+runners after a warm-up, and the speedup is the ratio of the medians.  One pair of
+runners serves every version of a file, so the frameworks are imported once per file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pprint
 import shutil
 import statistics
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,7 @@ class HarnessSettings:
 
 
 class _Unverifiable(Exception):
-    """The original itself could not be run or observed: could not verify."""
+    """The original itself could not be run, observed or fed: could not verify."""
 
 
 class _Different(Exception):
@@ -78,214 +81,274 @@ def project_root(path: Path) -> Path:
     return start
 
 
-def _has_main_block(source: str) -> bool:
-    return "__name__" in source and "__main__" in source
-
-
-class _Session:
-    """One verification: the copies, the two runners, and the evidence gathered."""
-
-    def __init__(self, path: Path, original: str, rewritten: str, settings: HarnessSettings, scratch: Path) -> None:
-        self.root = project_root(path)
-        self.relative = path.resolve().relative_to(self.root)
-        self.original, self.rewritten = original, rewritten
-        self.settings = settings
-        self.scratch = scratch
-        self.comparisons: list[Comparison] = []
-        self.evidence: list[str] = []
-        self.sources: list[str] = []
-        self.input_count = 0
-
-    def copy(self, name: str, source: str) -> Path:
-        """A private copy of the project with `source` as the file under test."""
-        destination = self.scratch / name
-        shutil.copytree(self.root, destination, ignore=_COPY_IGNORE, symlinks=True)
-        (destination / self.relative).write_text(source, encoding="utf-8")
-        return destination
-
-    def check(self, expected: Any, actual: Any, what: str, *, self_check: bool = False) -> None:
-        comparison = compare(expected, actual, self.settings.tolerance)
-        if not comparison.equal:
-            lines = describe(comparison)
-            self.evidence += [f"{what}: expected {_short(expected)}", f"{what}: got {_short(actual)}", *lines]
-            more = f" (and {len(comparison.differences) - 1} more)" if len(comparison.differences) > 1 else ""
-            if self_check:
-                raise _Unverifiable(f"nondeterministic: the original disagrees with itself at {lines[0]}{more}")
-            self.comparisons.append(comparison)
-            raise _Different(lines[0] + more)
-        if not self_check:
-            self.comparisons.append(comparison)
-
-    def timed(
-        self,
-        old: RunnerProcess,
-        new: RunnerProcess,
-        name: str,
-        old_call: dict[str, Any],
-        new_call: dict[str, Any],
-    ) -> tuple[float, float]:
-        """Alternate single runs of each version (after the comparison runs warmed both up); the medians."""
-        old_times: list[float] = []
-        new_times: list[float] = []
-        for _ in range(self.settings.repeats):
-            old_times += old.request(name, **old_call, observe=False)["seconds"]
-            new_times += _rewritten(new.request, name, **new_call, observe=False)["seconds"]
-        return statistics.median(old_times), statistics.median(new_times)
-
-
-def _rewritten(request: Any, name: str, **arguments: Any) -> dict[str, Any]:
-    """A request to the rewritten runner: its failure is a difference in behaviour."""
-    try:
-        reply: dict[str, Any] = request(name, **arguments)
-    except RunnerFailed as error:
-        raise _Different(f"the rewrite failed where the original did not: {error}") from None
-    return reply
-
-
 def _short(value: Any, limit: int = 400) -> str:
     text = pprint.pformat(value, compact=True, width=100)
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
-def verify(
-    path: str, original: str, rewritten: str, settings: HarnessSettings, functions: list[str] | None = None
-) -> Verdict:
-    """The verdict on replacing `original` by `rewritten` as the text of `path`."""
-    if original == rewritten:
-        return Verdict(EQUIVALENT, reason="no change")
-    if functions is None:
-        functions = touched_functions(original, rewritten)
-    with tempfile.TemporaryDirectory(prefix="harp-verify-") as scratch:
-        session = _Session(Path(path), original, rewritten, settings, Path(scratch))
+@dataclass
+class _Evidence:
+    """What one version's check found: comparisons, lines for the log, inputs used."""
+
+    comparisons: list[Comparison] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    input_count: int = 0
+
+    def check(self, expected: Any, actual: Any, what: str, tolerance: Tolerance) -> None:
+        """Record the comparison; a difference ends the check."""
+        comparison = compare(expected, actual, tolerance)
+        self.comparisons.append(comparison)
+        if not comparison.equal:
+            lines = describe(comparison)
+            self.lines += [f"{what}: expected {_short(expected)}", f"{what}: got {_short(actual)}", *lines]
+            more = f" (and {len(comparison.differences) - 1} more)" if len(comparison.differences) > 1 else ""
+            raise _Different(lines[0] + more)
+
+
+def _self_check(first: Any, second: Any, tolerance: Tolerance) -> None:
+    """The original run twice must agree with itself, or nothing can be concluded."""
+    comparison = compare(first, second, tolerance)
+    if not comparison.equal:
+        lines = describe(comparison, limit=3)
+        raise _Unverifiable("nondeterministic: the original disagrees with itself at " + "; ".join(lines))
+
+
+class Harness:
+    """The copies, the runners and the original's cached results for one file.
+
+    Use it through `open_harness`; `check` gives the verdict on one rewritten version.
+    """
+
+    def __init__(self, path: Path, original: str, settings: HarnessSettings, stack: ExitStack) -> None:
+        self.path = str(path)
+        self.versions = 0
+        self.root = project_root(path)
+        self.relative = path.resolve().relative_to(self.root)
+        self.original = original
+        self.settings = settings
+        self.stack = stack
+        self.scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="harp-verify-")))
+        self.copies = 0
+        self.old: RunnerProcess | None = None
+        self.new: RunnerProcess | None = None
+        self.function_root = self.target = Path()
+        self.program_old: RunnerProcess | None = None
+        self.again_copy = Path()
+        self.inputs: dict[str, tuple[list[bytes], str]] = {}
+        self.expected: dict[tuple[str, int], Any] = {}
+        self.program_expected: Any = None
+
+    def copy(self, source: str) -> Path:
+        """A private copy of the project with `source` as the file under test."""
+        self.copies += 1
+        destination = self.scratch / f"copy{self.copies}"
+        shutil.copytree(self.root, destination, ignore=_COPY_IGNORE, symlinks=True)
+        (destination / self.relative).write_text(source, encoding="utf-8")
+        return destination
+
+    def runner(self, root: Path) -> RunnerProcess:
+        return self.stack.enter_context(RunnerProcess(root, self.settings.limits))
+
+    def start_new(self, root: Path) -> None:
+        """The runner for rewritten versions; restarted after a version killed it."""
+        if self.new is None or self.new.process.poll() is not None:
+            self.new = self.runner(root)
+
+    def ask_new(self, name: str, **arguments: Any) -> dict[str, Any]:
+        """A request to the rewritten runner: its failure is a difference in behaviour."""
+        assert self.new is not None
         try:
-            if functions:
-                verdict = _verify_functions(session, functions)
+            return self.new.request(name, **arguments)
+        except RunnerFailed as error:
+            raise _Different(f"the rewrite failed where the original did not: {error}") from None
+
+    def timed(
+        self, old: RunnerProcess, name: str, old_call: dict[str, Any], new_call: dict[str, Any]
+    ) -> tuple[float, float]:
+        """Alternate single runs of each version (the comparison runs warmed both up); the medians."""
+        old_times: list[float] = []
+        new_times: list[float] = []
+        for _ in range(self.settings.repeats):
+            old_times += old.request(name, **old_call, observe=False)["seconds"]
+            new_times += self.ask_new(name, **new_call, observe=False)["seconds"]
+        return statistics.median(old_times), statistics.median(new_times)
+
+    # -- function patches -----------------------------------------------------------------
+    def function_verdict(self, key: str, rewritten: str, functions: Sequence[str], evidence: _Evidence) -> Verdict:
+        if self.old is None:
+            self.function_root = self.copy(self.original)
+            self.target = self.function_root / self.relative
+            self.old = self.runner(self.function_root)
+            self.old.request("load", key="v", path=str(self.target), source=self.original)
+        old = self.old
+        self.start_new(self.function_root)
+        self.ask_new("load", key=key, path=str(self.target), source=rewritten)
+        timings = []
+        for function in functions:
+            inputs, source = self.function_inputs(function)
+            evidence.sources.append(source)
+            for index, blob in enumerate(inputs):
+                evidence.input_count += 1
+                try:
+                    expected = self.expected_call(function, index, blob)
+                    actual = self.ask_new("call", key=key, function=function, inputs=blob)["outcome"]
+                    evidence.check(expected, actual, function, self.settings.tolerance)
+                except (_Different, _Unverifiable):
+                    snapshot = old.request("describe", inputs=blob)["snapshot"]
+                    evidence.lines.insert(0, f"inputs ({source}) of {function}: {_short(snapshot, 2000)}")
+                    raise
+            old_call = {"key": "v", "function": function, "inputs": inputs[0]}
+            timings.append(self.timed(old, "call", old_call, {**old_call, "key": key}))
+        return Verdict(
+            EQUIVALENT, time_original_s=sum(t[0] for t in timings), time_rewritten_s=sum(t[1] for t in timings)
+        )
+
+    def expected_call(self, function: str, index: int, blob: bytes) -> Any:
+        """The original's outcome on one input, run twice to rule out nondeterminism; cached."""
+        if (function, index) not in self.expected:
+            assert self.old is not None
+            call: dict[str, Any] = {"key": "v", "function": function, "inputs": blob}
+            first = self.old.request("call", **call)["outcome"]
+            _self_check(first, self.old.request("call", **call)["outcome"], self.settings.tolerance)
+            self.expected[(function, index)] = first
+        return self.expected[(function, index)]
+
+    def function_inputs(self, function: str) -> tuple[list[bytes], str]:
+        if function not in self.inputs:
+            self.inputs[function] = self.gather_inputs(function)
+        return self.inputs[function]
+
+    def gather_inputs(self, function: str) -> tuple[list[bytes], str]:
+        """Argument sets: the most trusted source first, topped up with generated ones."""
+        assert self.old is not None
+        settings, old = self.settings, self.old
+        tried: list[str] = []
+        chosen: list[bytes] = []
+        sources: list[str] = []
+
+        def take(blobs: list[bytes], source: str) -> None:
+            room = settings.max_inputs - len(chosen)
+            if blobs and room > 0:
+                chosen.extend(blobs[:room])
+                sources.append(source)
+
+        def attempt(what: str, request: Callable[[], list[bytes]], source: str) -> None:
+            try:
+                blobs = request()
+            except RunnerFailed as error:
+                tried.append(f"{what}: {error}")
+                return
+            if not blobs:
+                tried.append(f"{what} gave none")
+            take(blobs, source)
+
+        if settings.samples:
+            samples: dict[str, Any] = {"factory": settings.samples}
+            attempt(f"samples {settings.samples}", lambda: old.request("samples", **samples)["inputs"], "declared")
+        has_main = "__name__" in self.original and "__main__" in self.original
+        entry = list(settings.entry) or ([str(self.target)] if has_main else [])
+        if entry and not chosen:
+            capture: dict[str, Any] = {
+                "entry": entry,
+                "path": str(self.target),
+                "function": function,
+                "limit": settings.max_inputs,
+            }
+            attempt(f"running {' '.join(entry)}", lambda: old.request("capture", **capture)["inputs"], "captured")
+        if len(chosen) < settings.max_inputs:
+            generate: dict[str, Any] = {"key": "v", "function": function, "draws": settings.max_inputs}
+            attempt("generating with Hypothesis", lambda: old.request("generate", **generate)["inputs"], "generated")
+        if not chosen:
+            raise _Unverifiable(f"could not build inputs for {function}: " + "; ".join(tried))
+        return chosen, "+".join(sources)
+
+    # -- program patches ------------------------------------------------------------------
+    def program_verdict(self, rewritten: str, evidence: _Evidence) -> Verdict:
+        entry = list(self.settings.entry) or [str(self.relative)]
+        evidence.sources.append(f"program run: {' '.join(entry)}")
+
+        def program(root: Path) -> dict[str, Any]:
+            return {"path": str(root / entry[0]), "argv": entry[1:]}
+
+        if self.program_old is None:
+            first_copy, self.again_copy = self.copy(self.original), self.copy(self.original)
+            self.program_old = old = self.runner(first_copy)
+            first = old.request("program", **program(first_copy))["outcome"]
+            old.request("setup", root=str(self.again_copy), seed=0)
+            second = old.request("program", **program(self.again_copy))["outcome"]
+            _self_check(first, second, self.settings.tolerance)
+            self.program_expected = first
+        new_copy = self.copy(rewritten)
+        self.start_new(new_copy)
+        self.ask_new("setup", root=str(new_copy), seed=0)
+        actual = self.ask_new("program", **program(new_copy))["outcome"]
+        evidence.check(self.program_expected, actual, "program", self.settings.tolerance)
+        before, after = self.timed(self.program_old, "program", program(self.again_copy), program(new_copy))
+        return Verdict(EQUIVALENT, time_original_s=before, time_rewritten_s=after)
+
+    def check(self, rewritten: str, functions: Sequence[str] | None = None) -> Verdict:
+        """The verdict on one rewritten version of the file; never raises."""
+        self.versions += 1
+        evidence = _Evidence()
+        touched = list(functions) if functions else touched_functions(self.original, rewritten)
+        try:
+            if rewritten == self.original:
+                verdict = Verdict(EQUIVALENT, reason="no change")
+            elif touched:
+                verdict = self.function_verdict(f"c{self.versions}", rewritten, touched, evidence)
             else:
-                verdict = _verify_program(session)
+                verdict = self.program_verdict(rewritten, evidence)
         except _Unverifiable as error:
             verdict = Verdict(COULD_NOT_VERIFY, reason=str(error))
         except _Different as error:
             verdict = Verdict(NOT_EQUIVALENT, reason=str(error))
         except RunnerFailed as error:
             verdict = Verdict(COULD_NOT_VERIFY, reason=f"the original could not run: {error}")
-        if session.sources and not verdict.inputs:
-            verdict = replace(verdict, inputs="+".join(dict.fromkeys(session.sources)), input_count=session.input_count)
-        verdict = _with_errors(verdict, session.comparisons)
-        if verdict.status == EQUIVALENT and settings.min_speedup is not None:
-            if verdict.speedup is not None and verdict.speedup < settings.min_speedup:
-                verdict = replace(verdict, status=TOO_SLOW, reason=f"slower than min-speedup {settings.min_speedup:g}x")
-        if verdict.status != EQUIVALENT:
-            verdict = replace(verdict, log=_write_log(path, verdict, session))
-        return verdict
+        return _conclude(self.path, rewritten, verdict, evidence, self.settings)
 
 
-def _with_errors(verdict: Verdict, comparisons: list[Comparison]) -> Verdict:
-    """The largest errors seen, and the tolerance that governed them."""
-    if not comparisons:
-        return verdict
-    worst = max(comparisons, key=lambda c: (not c.equal, c.max_abs))
-    return replace(
-        verdict,
-        max_abs_err=max(c.max_abs for c in comparisons),
-        max_rel_err=max(c.max_rel for c in comparisons),
-        rtol=worst.rtol,
-        atol=worst.atol,
-    )
+@contextmanager
+def open_harness(path: str, original: str, settings: HarnessSettings) -> Iterator[Harness]:
+    """A harness for `path`; its copies and runners are cleaned up on exit."""
+    with ExitStack() as stack:
+        yield Harness(Path(path), original, settings, stack)
 
 
-def _inputs(session: _Session, old: RunnerProcess, target: Path, function: str) -> tuple[list[bytes], str]:
-    """Argument sets for `function`: the most trusted source first, topped up with generated ones."""
-    settings = session.settings
-    tried: list[str] = []
-    chosen: list[bytes] = []
-    sources: list[str] = []
-
-    def take(blobs: list[bytes], source: str) -> None:
-        room = settings.max_inputs - len(chosen)
-        if blobs and room > 0:
-            chosen.extend(blobs[:room])
-            sources.append(source)
-
-    if settings.samples:
-        try:
-            take(old.request("samples", factory=settings.samples)["inputs"], "declared")
-        except RunnerFailed as error:
-            tried.append(f"samples {settings.samples}: {error}")
-    entry = list(settings.entry) or ([str(target)] if _has_main_block(session.original) else [])
-    if entry and not chosen:
-        try:
-            reply = old.request("capture", entry=entry, path=str(target), function=function, limit=settings.max_inputs)
-            take(reply["inputs"], "captured")
-            if not reply["inputs"]:
-                tried.append(f"running {' '.join(entry)} never called {function}")
-        except RunnerFailed as error:
-            tried.append(f"running {' '.join(entry)}: {error}")
-    if len(chosen) < settings.max_inputs:
-        try:
-            take(old.request("generate", key="v", function=function, draws=settings.max_inputs)["inputs"], "generated")
-        except RunnerFailed as error:
-            tried.append(f"generating: {error}")
-    if not chosen:
-        raise _Unverifiable(f"could not build inputs for {function}: " + "; ".join(tried or ["no source gave any"]))
-    return chosen, "+".join(sources)
+def verify(
+    path: str, original: str, rewritten: str, settings: HarnessSettings, functions: Sequence[str] | None = None
+) -> Verdict:
+    """The verdict on replacing `original` by `rewritten` as the text of `path`."""
+    with open_harness(path, original, settings) as harness:
+        return harness.check(rewritten, functions)
 
 
-def _verify_functions(session: _Session, functions: list[str]) -> Verdict:
-    copy = session.copy("project", session.original)
-    target = copy / session.relative
-    limits = session.settings.limits
-    with RunnerProcess(copy, limits) as old, RunnerProcess(copy, limits) as new:
-        old.request("load", key="v", path=str(target), source=session.original)
-        _rewritten(new.request, "load", key="v", path=str(target), source=session.rewritten)
-        timings: list[tuple[float, float]] = []
-        for function in functions:
-            inputs, source = _inputs(session, old, target, function)
-            session.sources.append(source)
-            for blob in inputs:
-                call: dict[str, Any] = {"key": "v", "function": function, "inputs": blob}
-                session.input_count += 1
-                try:
-                    first = old.request("call", **call)["outcome"]
-                    session.check(first, old.request("call", **call)["outcome"], function, self_check=True)
-                    session.check(first, _rewritten(new.request, "call", **call)["outcome"], function)
-                except (_Different, _Unverifiable):
-                    snapshot = old.request("describe", inputs=blob)["snapshot"]
-                    session.evidence.insert(0, f"inputs ({source}) of {function}: {_short(snapshot, 2000)}")
-                    raise
-            request: dict[str, Any] = {"key": "v", "function": function, "inputs": inputs[0]}
-            timings.append(session.timed(old, new, "call", request, request))
-    return Verdict(
-        EQUIVALENT,
-        time_original_s=sum(t[0] for t in timings),
-        time_rewritten_s=sum(t[1] for t in timings),
-    )
+def _conclude(path: str, rewritten: str, verdict: Verdict, evidence: _Evidence, settings: HarnessSettings) -> Verdict:
+    """Add the inputs used, the largest errors and the speed check; log a rejection."""
+    if evidence.sources:
+        verdict = replace(verdict, inputs="+".join(dict.fromkeys(evidence.sources)), input_count=evidence.input_count)
+    if evidence.comparisons:
+        worst = max(evidence.comparisons, key=lambda c: (not c.equal, c.max_abs))
+        verdict = replace(
+            verdict,
+            max_abs_err=max(c.max_abs for c in evidence.comparisons),
+            max_rel_err=max(c.max_rel for c in evidence.comparisons),
+            rtol=worst.rtol,
+            atol=worst.atol,
+        )
+    if verdict.status == EQUIVALENT and settings.min_speedup is not None:
+        if verdict.speedup is not None and verdict.speedup < settings.min_speedup:
+            verdict = replace(verdict, status=TOO_SLOW, reason=f"slower than min-speedup {settings.min_speedup:g}x")
+    if verdict.status != EQUIVALENT:
+        log = _write_log(path, rewritten, verdict, evidence, settings)
+        verdict = replace(verdict, differences=tuple(evidence.lines), log=log)
+    return verdict
 
 
-def _verify_program(session: _Session) -> Verdict:
-    entry = list(session.settings.entry) or [str(session.relative)]
-    first_copy = session.copy("original", session.original)
-    second_copy = session.copy("original-again", session.original)
-    new_copy = session.copy("rewritten", session.rewritten)
-    limits = session.settings.limits
-
-    def program(root: Path) -> dict[str, Any]:
-        return {"path": str(root / entry[0]), "argv": entry[1:]}
-
-    session.sources.append(f"program run: {' '.join(entry)}")
-
-    with RunnerProcess(first_copy, limits) as old, RunnerProcess(new_copy, limits) as new:
-        first = old.request("program", **program(first_copy))["outcome"]
-        old.request("setup", root=str(second_copy), seed=0)
-        session.check(first, old.request("program", **program(second_copy))["outcome"], "program", self_check=True)
-        session.check(first, _rewritten(new.request, "program", **program(new_copy))["outcome"], "program")
-        timing = session.timed(old, new, "program", program(second_copy), program(new_copy))
-    return Verdict(EQUIVALENT, time_original_s=timing[0], time_rewritten_s=timing[1])
-
-
-def _write_log(path: str, verdict: Verdict, session: _Session) -> str:
+def _write_log(path: str, rewritten: str, verdict: Verdict, evidence: _Evidence, settings: HarnessSettings) -> str:
     """The evidence for a rejected patch, where the user can read it."""
-    digest = hashlib.sha256(session.rewritten.encode()).hexdigest()[:10]
-    log = session.settings.log_dir / f"{Path(path).stem}-{digest}.log"
+    digest = hashlib.sha256(rewritten.encode()).hexdigest()[:10]
+    log = settings.log_dir / f"{Path(path).stem}-{digest}.log"
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(
@@ -293,11 +356,12 @@ def _write_log(path: str, verdict: Verdict, session: _Session) -> str:
                 [
                     f"file: {path}",
                     f"verdict: {verdict.status}: {verdict.reason}",
+                    f"inputs: {verdict.inputs} ({verdict.input_count})",
                     f"tolerance: rtol={verdict.rtol} atol={verdict.atol}",
                     "evidence:",
-                    *(f"  {line}" for line in session.evidence),
+                    *(f"  {line}" for line in evidence.lines),
                     "--- rewritten source ---",
-                    session.rewritten,
+                    rewritten,
                 ]
             ),
             encoding="utf-8",

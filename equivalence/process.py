@@ -53,7 +53,7 @@ class RunnerProcess:
         )
         self.request("setup", root=str(root), seed=seed)
 
-    def request(self, name: str, timeout_s: float | None = None, **arguments: Any) -> dict[str, Any]:
+    def request(self, name: str, **arguments: Any) -> dict[str, Any]:
         """Send one request and wait for its reply within the time limit."""
         assert self.process.stdin is not None
         data = pickle.dumps((name, arguments), protocol=pickle.HIGHEST_PROTOCOL)
@@ -62,7 +62,7 @@ class RunnerProcess:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise RunnerFailed(self.death()) from None
-        deadline = time.monotonic() + (timeout_s or self.limits.timeout_s)
+        deadline = time.monotonic() + self.limits.timeout_s
         header = self._read(_HEADER_SIZE, deadline)
         reply: dict[str, Any] = pickle.loads(self._read(int.from_bytes(header, "big"), deadline))
         if not reply.get("ok"):

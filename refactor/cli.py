@@ -21,8 +21,10 @@ from . import __version__
 from .config import Config, find_pyproject, load_config
 from .errors import ConfigError, HarpError
 from .files import python_files, write_atomic
+from .finding import Finding
 from .pipeline import FileResult, Settings, analyse_files, check_codes, default_jobs, finding_diff
 from .report import json_document, text_finding
+from .verification import VerifiedPatch, verify_patch
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 
@@ -182,28 +184,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     fixing = args.diff or args.apply
     paths = list(python_files(args.paths, config.exclude))
     results = analyse_files(paths, settings, fix=fixing, jobs=args.jobs or default_jobs())
-    verdicts = _verify_patches(results, args, config) if fixing else {}
-    return _report(results, verdicts, args)
+    verified = _verify_patches(results, args, config) if fixing else {}
+    return _report(results, verified, args)
 
 
-def _verify_patches(results: list[FileResult], args: argparse.Namespace, config: Config) -> dict[str, Verdict]:
-    """A verdict for each file's patch: from the harness, or 'unverified' with --no-verify."""
-    verdicts: dict[str, Verdict] = {}
+def _verify_patches(results: list[FileResult], args: argparse.Namespace, config: Config) -> dict[str, VerifiedPatch]:
+    """Each file's patch through the harness, or labelled 'unverified' with --no-verify."""
+    verified: dict[str, VerifiedPatch] = {}
     for result in results:
         patch = result.patch
         if patch is None or not patch.changed:
             continue
         if args.no_verify:
-            verdicts[result.path] = Verdict(UNVERIFIED, reason="--no-verify")
+            unverified = Verdict(UNVERIFIED, reason="--no-verify")
+            verified[result.path] = VerifiedPatch(patch, unverified, {f: unverified for f in patch.findings})
             continue
         print(f"verifying {result.path} ...", file=sys.stderr)
         settings = harness_settings(args, config, sorted({f.code for f in patch.findings}))
-        verdicts[result.path] = verify(result.path, patch.original, patch.new, settings)
-        print(f"    {verdicts[result.path].line()}", file=sys.stderr)
-    return verdicts
+        verified[result.path] = verify_patch(patch, settings)
+        print(f"    {verified[result.path].verdict.line()}", file=sys.stderr)
+    return verified
 
 
-def _report(results: list[FileResult], verdicts: dict[str, Verdict], args: argparse.Namespace) -> int:
+def _report(results: list[FileResult], verified: dict[str, VerifiedPatch], args: argparse.Namespace) -> int:
     errors = [result.error for result in results if result.error]
     errors += [error for result in results for error in result.fix_errors]
     for error in errors:
@@ -211,44 +214,56 @@ def _report(results: list[FileResult], verdicts: dict[str, Verdict], args: argpa
     findings = [finding for result in results for finding in result.findings]
     texts = {result.path: result.text or "" for result in results}
     not_run = Verdict(UNVERIFIED, reason="fixes are verified with --diff or --apply")
+
+    def verdict_of(finding: Finding) -> Verdict | None:
+        if not finding.fixable:
+            return None
+        entry = verified.get(finding.path)
+        return entry.by_finding.get(finding, entry.verdict) if entry else not_run
+
     if args.format == "json":
         document = json_document(findings, lambda f: finding_diff(f.path, texts[f.path], f), errors)
         for finding, entry in zip(findings, document["findings"], strict=True):
-            entry["verdict"] = verdicts.get(finding.path, not_run).as_json() if finding.fixable else None
+            verdict = verdict_of(finding)
+            entry["verdict"] = verdict.as_json() if verdict else None
         print(json.dumps(document, indent=2))
     else:
         out = sys.stderr if args.diff else sys.stdout
         for finding in findings:
-            verdict = verdicts.get(finding.path) if finding.fixable else None
+            verdict = verdict_of(finding) if finding.path in verified else None
             print(text_finding(finding, verdict.line() if verdict else ""), file=out)
-    accepted = [
-        result
-        for result in results
-        if result.patch is not None and result.path in verdicts and (args.no_verify or verdicts[result.path].accepted)
+    accepted = [entry for entry in verified.values() if entry.patch is not None]
+    kept = {finding for entry in accepted if entry.patch for finding in entry.patch.findings}
+    rejected = [
+        (finding, verdict)
+        for entry in verified.values()
+        for finding, verdict in entry.by_finding.items()
+        if finding not in kept
     ]
-    rejected = [path for path, verdict in verdicts.items() if not (args.no_verify or verdict.accepted)]
     if args.diff and args.format == "text":
-        for result in accepted:
-            assert result.patch is not None
-            sys.stdout.write(result.patch.diff)
-    written: set[str] = set()
+        for entry in accepted:
+            assert entry.patch is not None
+            sys.stdout.write(entry.patch.diff)
+    fixed: set[Finding] = set()
     if args.apply:
-        for result in accepted:
-            assert result.patch is not None
+        encodings = {result.path: result.encoding for result in results}
+        for entry in accepted:
+            assert entry.patch is not None
             try:
-                write_atomic(result.path, result.patch.new, result.encoding)
+                write_atomic(entry.patch.path, entry.patch.new, encodings[entry.patch.path])
             except OSError as error:
-                errors.append(f"{result.path}: cannot write: {error.strerror or error}; left unchanged")
+                errors.append(f"{entry.patch.path}: cannot write: {error.strerror or error}; left unchanged")
                 print(f"error: {errors[-1]}", file=sys.stderr)
                 continue
-            written.add(result.path)
-            print(f"fixed {result.path} ({verdicts[result.path].line()})", file=sys.stderr)
-    for path in rejected:
-        print(f"not {'written' if args.apply else 'shown'}: {path}: {verdicts[path].line()}", file=sys.stderr)
-    remaining = [f for f in findings if not (f.fixable and f.path in written)]
+            fixed.update(entry.patch.findings)
+            print(f"fixed {entry.patch.path} ({entry.verdict.line()})", file=sys.stderr)
+    for finding, verdict in rejected:
+        where = f"{finding.path}:{finding.span.line}"
+        print(f"not {'written' if args.apply else 'shown'}: {where} {finding.code}: {verdict.line()}", file=sys.stderr)
+    remaining = [f for f in findings if f not in fixed]
     summary = f"{len(findings)} finding{'s' * (len(findings) != 1)}"
     if args.apply:
-        summary += f", {len(findings) - len(remaining)} fixed"
+        summary += f", {len(fixed)} fixed"
     if args.format == "text":
         print(summary, file=sys.stderr)
     if rejected:

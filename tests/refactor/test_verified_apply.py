@@ -54,7 +54,7 @@ class TestRejectedFix:
         assert result.returncode == 3, result.stderr
         assert program.read_bytes() == before
         assert "reading `batches.next` has no side effect" in result.stdout
-        rejection = next(line for line in result.stderr.splitlines() if line.startswith("not written: batches.py"))
+        rejection = next(line for line in result.stderr.splitlines() if line.startswith("not written: batches.py:"))
         assert "not equivalent" in rejection
         log = Path(rejection.split("log: ")[1].strip())
         assert log.is_file() and "return" in log.read_text()

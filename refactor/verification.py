@@ -1,0 +1,48 @@
+"""Put each file's patch through the harness; keep the fixes that are proven equivalent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harp_refactor.equivalence.harness import HarnessSettings, open_harness
+from harp_refactor.equivalence.verdict import COULD_NOT_VERIFY, Verdict
+from harp_refactor.transforms.base import TransformError
+
+from .finding import Finding
+from .patch import Patch
+from .pipeline import apply_fixes
+
+
+@dataclass(frozen=True)
+class VerifiedPatch:
+    """The part of a patch that may be written (None: nothing), its verdict, and each finding's verdict."""
+
+    patch: Patch | None
+    verdict: Verdict
+    by_finding: dict[Finding, Verdict]
+
+
+def verify_patch(patch: Patch, settings: HarnessSettings) -> VerifiedPatch:
+    """Verify the whole patch; when it fails, each fix alone, then the ones that passed together.
+
+    All versions go through one harness, so the original is run, and the frameworks are
+    imported, once per file.
+    """
+    with open_harness(patch.path, patch.original, settings) as harness:
+        whole = harness.check(patch.new)
+        if whole.accepted or len(patch.findings) < 2:
+            return VerifiedPatch(patch if whole.accepted else None, whole, {f: whole for f in patch.findings})
+        alone: dict[Finding, Verdict] = {}
+        for finding in patch.findings:
+            try:
+                alone[finding] = harness.check(apply_fixes(patch.path, patch.original, [finding]))
+            except TransformError as error:
+                alone[finding] = Verdict(COULD_NOT_VERIFY, reason=f"this fix cannot be applied alone: {error}")
+        passed = [finding for finding, verdict in alone.items() if verdict.accepted]
+        if passed:
+            text = apply_fixes(patch.path, patch.original, passed)
+            together = harness.check(text)
+            if together.accepted:
+                partial = Patch(patch.path, tuple(passed), patch.original, text)
+                return VerifiedPatch(partial, together, {**alone, **{f: together for f in passed}})
+        return VerifiedPatch(None, whole, alone)
