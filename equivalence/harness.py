@@ -305,6 +305,8 @@ class Harness:
             verdict = Verdict(NOT_EQUIVALENT, reason=str(error))
         except RunnerFailed as error:
             verdict = Verdict(COULD_NOT_VERIFY, reason=f"the original could not run: {error}")
+        except ImportError as error:  # the comparison needs NumPy in this process
+            verdict = Verdict(COULD_NOT_VERIFY, reason=f"{error}: install numpy to compare results")
         return _conclude(self.path, rewritten, verdict, evidence, self.settings)
 
 
