@@ -42,6 +42,7 @@ class HarnessSettings:
     entry: tuple[str, ...] = ()
     max_inputs: int = 3
     repeats: int = 5
+    compare_printed_numbers: bool = False
     min_speedup: float | None = None
     log_dir: Path = field(default_factory=lambda: Path.cwd() / ".harp-refactor" / "logs")
 
@@ -82,7 +83,7 @@ def project_root(path: Path) -> Path:
 
 
 def _short(value: Any, limit: int = 400) -> str:
-    text = pprint.pformat(value, compact=True, width=100)
+    text = pprint.pformat(value, compact=True, width=1_000_000)
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
@@ -92,6 +93,7 @@ class _Evidence:
 
     comparisons: list[Comparison] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     input_count: int = 0
 
@@ -101,7 +103,8 @@ class _Evidence:
         self.comparisons.append(comparison)
         if not comparison.equal:
             lines = describe(comparison)
-            self.lines += [f"{what}: expected {_short(expected)}", f"{what}: got {_short(actual)}", *lines]
+            self.lines += lines
+            self.details += [f"{what}: expected {_short(expected, 4000)}", f"{what}: got {_short(actual, 4000)}"]
             more = f" (and {len(comparison.differences) - 1} more)" if len(comparison.differences) > 1 else ""
             raise _Different(lines[0] + more)
 
@@ -196,7 +199,7 @@ class Harness:
                     evidence.check(expected, actual, function, self.settings.tolerance)
                 except (_Different, _Unverifiable):
                     snapshot = old.request("describe", inputs=blob)["snapshot"]
-                    evidence.lines.insert(0, f"inputs ({source}) of {function}: {_short(snapshot, 2000)}")
+                    evidence.details.insert(0, f"inputs ({source}) of {function}: {_short(snapshot, 4000)}")
                     raise
             old_call = {"key": "v", "function": function, "inputs": inputs[0]}
             timings.append(self.timed(old, "call", old_call, {**old_call, "key": key}))
@@ -269,7 +272,7 @@ class Harness:
         evidence.sources.append(f"program run: {' '.join(entry)}")
 
         def program(root: Path) -> dict[str, Any]:
-            return {"path": str(root / entry[0]), "argv": entry[1:]}
+            return {"path": str(root / entry[0]), "argv": entry[1:], "printed": self.settings.compare_printed_numbers}
 
         if self.program_old is None:
             first_copy, self.again_copy = self.copy(self.original), self.copy(self.original)
@@ -303,6 +306,7 @@ class Harness:
             verdict = Verdict(COULD_NOT_VERIFY, reason=str(error))
         except _Different as error:
             verdict = Verdict(NOT_EQUIVALENT, reason=str(error))
+            evidence.details.append(f"output of the rewritten run: {self.new.tail(20) if self.new else ''}")
         except RunnerFailed as error:
             verdict = Verdict(COULD_NOT_VERIFY, reason=f"the original could not run: {error}")
         except ImportError as error:  # the comparison needs NumPy in this process
@@ -360,8 +364,10 @@ def _write_log(path: str, rewritten: str, verdict: Verdict, evidence: _Evidence,
                     f"verdict: {verdict.status}: {verdict.reason}",
                     f"inputs: {verdict.inputs} ({verdict.input_count})",
                     f"tolerance: rtol={verdict.rtol} atol={verdict.atol}",
-                    "evidence:",
+                    "differences:",
                     *(f"  {line}" for line in evidence.lines),
+                    "evidence:",
+                    *(f"  {line}" for line in evidence.details),
                     "--- rewritten source ---",
                     rewritten,
                 ]

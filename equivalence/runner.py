@@ -9,12 +9,14 @@ Inputs travel between runners as pickled bytes that only children unpickle.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
 import os
 import pickle
 import random
+import re
 import resource
 import runpy
 import struct
@@ -28,6 +30,7 @@ from typing import Any, BinaryIO
 from harp_refactor.equivalence.values import Raised, snapshot
 
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b")
 _HEADER = struct.Struct("!Q")
 
 
@@ -166,8 +169,13 @@ class Runner:
                 }
         return {"outcome": outcome, "seconds": seconds}
 
-    def program(self, path: str, argv: list[str], repeat: int = 1, observe: bool = True) -> dict[str, Any]:
-        """Run a script as __main__ in its (copied) directory: globals, written files, exit status."""
+    def program(
+        self, path: str, argv: list[str], repeat: int = 1, observe: bool = True, printed: bool = False
+    ) -> dict[str, Any]:
+        """Run a script as __main__ in its (copied) directory: globals, written files, exit status.
+
+        With `printed`, the numbers in what it prints are compared too (with tolerance).
+        """
         script = Path(path)
         import_frameworks(script.read_text(encoding="utf-8", errors="replace"))
         root = Path.cwd()
@@ -179,9 +187,11 @@ class Runner:
             seed_everything(self.seed)
             status: Any = 0
             namespace: dict[str, Any] = {}
+            output = io.StringIO()
             start = time.perf_counter()
             try:
-                namespace = runpy.run_path(path, run_name="__main__")
+                with contextlib.redirect_stdout(output) if printed else contextlib.nullcontext():
+                    namespace = runpy.run_path(path, run_name="__main__")
             except SystemExit as exit_:
                 status = exit_.code if isinstance(exit_.code, int) else str(exit_.code)
             except Exception as error:
@@ -195,6 +205,8 @@ class Runner:
                     "globals": snapshot(observable_globals(namespace)),
                     "files": {name: file_digest(root / name) for name in written},
                 }
+                if printed:
+                    outcome["printed numbers"] = [float(n) for n in _NUMBER.findall(output.getvalue())]
         return {"outcome": outcome, "seconds": seconds}
 
     def capture(self, entry: list[str], path: str, function: str, limit: int) -> dict[str, Any]:

@@ -126,6 +126,7 @@ def harness_settings(args: argparse.Namespace, config: Config, codes: Sequence[s
         samples=config.samples,
         entry=entry_command(entry) if entry else (),
         min_speedup=args.min_speedup if args.min_speedup is not None else config.min_speedup,
+        compare_printed_numbers=config.compare_printed_numbers,
     )
 
 

@@ -29,6 +29,7 @@ _KEYS = {
     "tolerance": "a table {rtol = ..., atol = ...}",
     "per-code-tolerance": "a table of tables, e.g. {HARP101 = {rtol = 1e-4}}",
     "min-speedup": "the speedup a verified patch must reach (a number)",
+    "compare-printed-numbers": "true or false: also compare the numbers a program prints",
 }
 
 
@@ -49,6 +50,7 @@ class Config:
     tolerance: tuple[float | None, float | None] = (None, None)
     per_code_tolerance: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     min_speedup: float | None = None
+    compare_printed_numbers: bool = False
     source: Path | None = field(default=None, compare=False)
 
 
@@ -132,6 +134,7 @@ def load_config(path: Path | None) -> Config:
             for code, value in _table(path, "per-code-tolerance", table.get("per-code-tolerance", {})).items()
         },
         min_speedup=_number(path, "min-speedup", table["min-speedup"]) if "min-speedup" in table else None,
+        compare_printed_numbers=_flag(path, "compare-printed-numbers", table.get("compare-printed-numbers", False)),
         source=path,
     )
 
