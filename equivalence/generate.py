@@ -12,6 +12,7 @@ import inspect
 import pickle
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 _TENSOR_TYPES = {
@@ -59,8 +60,13 @@ def _to_framework(array: Any, framework: str) -> Any:
     return array
 
 
-def generate_inputs(module: types.ModuleType, function: str, draws: int) -> list[bytes]:
-    """Up to `draws` pickled (args, kwargs) sets on which the function runs without raising."""
+def generate_inputs(fresh: Callable[[], types.ModuleType], function: str, draws: int) -> list[bytes]:
+    """Up to `draws` pickled (args, kwargs) sets on which the function runs without raising.
+
+    `fresh` gives the module in its starting state; each trial call gets a new one, so
+    the trials leave no state behind.
+    """
+    module = fresh()
     import numpy as np
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -104,7 +110,7 @@ def generate_inputs(module: types.ModuleType, function: str, draws: int) -> list
     for values in drawn:
         blob = pickle.dumps((list(values), {}))
         try:
-            target(*pickle.loads(blob)[0])
+            getattr(fresh(), function)(*pickle.loads(blob)[0])
         except Exception:
             continue
         accepted.append(blob)

@@ -28,12 +28,17 @@ class Limits:
 class RunnerFailed(Exception):
     """The runner timed out, died, or could not do what was asked; the message says which."""
 
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
 
 class RunnerProcess:
     """A `harp_refactor.equivalence.runner` child in a copy of the project."""
 
     def __init__(self, root: Path, limits: Limits, seed: int = 0) -> None:
         self.limits = limits
+        self.timed_out = False
         self.output = tempfile.TemporaryFile()
         environment = {
             **os.environ,
@@ -56,6 +61,8 @@ class RunnerProcess:
     def request(self, name: str, **arguments: Any) -> dict[str, Any]:
         """Send one request and wait for its reply within the time limit."""
         assert self.process.stdin is not None
+        if self.timed_out:
+            raise RunnerFailed("an earlier run timed out", timed_out=True)
         data = pickle.dumps((name, arguments), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self.process.stdin.write(len(data).to_bytes(_HEADER_SIZE, "big") + data)
@@ -81,7 +88,8 @@ class RunnerProcess:
                 if left <= 0 or not selector.select(left):
                     self.kill()
                     limit = self.limits.timeout_s
-                    raise RunnerFailed(f"timed out after {limit:g} s (the limit; set `timeout` to change it)")
+                    message = f"timed out after {limit:g} s (the limit; set `timeout` to change it)"
+                    raise RunnerFailed(message, timed_out=True)
                 chunk = os.read(stream, min(remaining, 1 << 20))
                 if not chunk:
                     raise RunnerFailed(self.death())
@@ -105,6 +113,7 @@ class RunnerProcess:
         return " | ".join(text[-lines:]) if text else "no output"
 
     def kill(self) -> None:
+        self.timed_out = self.process.poll() is None
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)

@@ -104,6 +104,7 @@ class Runner:
 
     def __init__(self) -> None:
         self.modules: dict[str, types.ModuleType] = {}
+        self.sources: dict[str, tuple[str, str]] = {}
         self.seed = 0
 
     def setup(self, root: str, seed: int) -> dict[str, Any]:
@@ -120,6 +121,13 @@ class Runner:
         """
         import_frameworks(source)
         sys.path.insert(0, str(Path(path).parent))
+        self.sources[key] = (path, source)
+        self.fresh(key)
+        return {}
+
+    def fresh(self, key: str) -> types.ModuleType:
+        """Execute the version anew: every call starts from the module state a program starts with."""
+        path, source = self.sources[key]
         try:
             name = ".".join(Path(path).resolve().relative_to(Path.cwd().resolve()).with_suffix("").parts)
         except ValueError:
@@ -130,7 +138,7 @@ class Runner:
         seed_everything(self.seed)
         exec(compile(source, path, "exec"), module.__dict__)
         self.modules[key] = module
-        return {}
+        return module
 
     def unpickle(self, data: bytes, key: str = "v") -> Any:
         """Inputs captured from a `__main__` run refer to `__main__`: resolve them in the loaded version."""
@@ -146,13 +154,12 @@ class Runner:
 
     def call(self, key: str, function: str, inputs: bytes, repeat: int = 1, observe: bool = True) -> dict[str, Any]:
         """Call `function` on fresh copies of the inputs; snapshot what it returned and changed."""
-        module = self.modules[key]
-        target = getattr(module, function)
-        args, kwargs = self.unpickle(inputs, key)
         seconds: list[float] = []
         outcome: dict[str, Any] = {}
         for attempt in range(max(1, repeat)):
-            call_args, call_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+            module = self.fresh(key)
+            target = getattr(module, function)
+            call_args, call_kwargs = self.unpickle(inputs, key)
             seed_everything(self.seed)
             start = time.perf_counter()
             try:
@@ -241,7 +248,7 @@ class Runner:
                 pytest.main(entry[1:] + ["-q", "-p", "no:cacheprovider"])
             else:
                 runpy.run_path(script, run_name="__main__")
-        except SystemExit:
+        except (SystemExit, Exception):  # what was captured before it failed is still good
             pass
         finally:
             sys.setprofile(None)
@@ -251,7 +258,7 @@ class Runner:
         from harp_refactor.equivalence.generate import generate_inputs
 
         seed_everything(self.seed)
-        return {"inputs": generate_inputs(self.modules[key], function, draws)}
+        return {"inputs": generate_inputs(lambda: self.fresh(key), function, draws)}
 
     def samples(self, factory: str) -> dict[str, Any]:
         """Call the user's `module:function` factory: a list of argument tuples or (args, kwargs) pairs."""

@@ -84,6 +84,8 @@ def snapshot(value: Any, depth: int = 0) -> Any:
     """A picklable, framework-free copy of `value` for comparison (runs in the child)."""
     if depth > _MAX_DEPTH:
         return Opaque(_type_name(value))
+    if isinstance(value, (Array, Obj, Raised, Opaque)):  # already a snapshot (a caught exception)
+        return value
     module = type(value).__module__ or ""
     if module == "numpy":  # before the built-ins: np.float64 subclasses float
         import numpy as np
