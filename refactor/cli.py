@@ -109,11 +109,10 @@ def _settings(args: argparse.Namespace, config: Config) -> Settings:
 def harness_settings(args: argparse.Namespace, config: Config, codes: Sequence[str] = ()) -> HarnessSettings:
     """The harness's settings: command line over configuration over defaults."""
     rtol, atol = config.tolerance
-    for code in codes:  # a per-code tolerance applies when the patch fixes that code
-        if code in config.per_code_tolerance:
-            code_rtol, code_atol = config.per_code_tolerance[code]
-            rtol = max(filter(None, (rtol, code_rtol)), default=None)
-            atol = max(filter(None, (atol, code_atol)), default=None)
+    overrides = [config.per_code_tolerance[code] for code in codes if code in config.per_code_tolerance]
+    if overrides:  # a per-code tolerance replaces the project's; the loosest wins across codes
+        rtol = max((r for r, _ in overrides if r is not None), default=rtol)
+        atol = max((a for _, a in overrides if a is not None), default=atol)
     defaults = Limits()
     limits = Limits(
         timeout_s=args.timeout or config.timeout or defaults.timeout_s,
