@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_HEADER_SIZE = 8
+from .runner import FRAME_HEADER, write_frame
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,13 @@ class RunnerProcess:
         assert self.process.stdin is not None
         if self.timed_out:
             raise RunnerFailed("an earlier run timed out", timed_out=True)
-        data = pickle.dumps((name, arguments), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self.process.stdin.write(len(data).to_bytes(_HEADER_SIZE, "big") + data)
-            self.process.stdin.flush()
+            write_frame(self.process.stdin, (name, arguments))
         except (BrokenPipeError, OSError):
             raise RunnerFailed(self.death()) from None
         deadline = time.monotonic() + self.limits.timeout_s
-        header = self._read(_HEADER_SIZE, deadline)
-        reply: dict[str, Any] = pickle.loads(self._read(int.from_bytes(header, "big"), deadline))
+        (size,) = FRAME_HEADER.unpack(self._read(FRAME_HEADER.size, deadline))
+        reply: dict[str, Any] = pickle.loads(self._read(size, deadline))
         if not reply.get("ok"):
             raise RunnerFailed(str(reply.get("error", "unknown error")))
         return reply

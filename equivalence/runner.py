@@ -25,26 +25,26 @@ import time
 import traceback
 import types
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from harp_refactor.equivalence.values import Raised, snapshot
 
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b")
-_HEADER = struct.Struct("!Q")
+FRAME_HEADER = struct.Struct("!Q")  # the length of the pickled payload that follows
 
 
-def write_frame(stream: BinaryIO, payload: Any) -> None:
+def write_frame(stream: IO[bytes], payload: Any) -> None:
     data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
+    stream.write(FRAME_HEADER.pack(len(data)) + data)
     stream.flush()
 
 
-def read_frame(stream: BinaryIO) -> Any:
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
+def read_frame(stream: IO[bytes]) -> Any:
+    header = stream.read(FRAME_HEADER.size)
+    if len(header) < FRAME_HEADER.size:
         raise EOFError("the other side closed the pipe")
-    (size,) = _HEADER.unpack(header)
+    (size,) = FRAME_HEADER.unpack(header)
     return pickle.loads(stream.read(size))
 
 
@@ -286,7 +286,7 @@ class Runner:
         return {"snapshot": snapshot(self.unpickle(inputs))}
 
 
-def serve(requests: BinaryIO, replies: BinaryIO) -> None:
+def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     runner = Runner()
     while True:
         try:

@@ -12,7 +12,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from harp_refactor.finding import Finding, Span
 
 from .base import Transform, TransformError
-from .names import fresh, hint_for, taken_names
+from .names import fresh, hint_for, names_in
 
 
 @dataclass
@@ -62,7 +62,7 @@ class _Planner:
     def __init__(self, module: cst.Module, by_span: dict[tuple[Span, str], cst.CSTNode]) -> None:
         self.module = module
         self.by_span = by_span
-        self.taken = taken_names(module)
+        self.taken = names_in(module)
         self.loops: dict[cst.CSTNode, _LoopPlan] = {}
         self.replacements: dict[cst.CSTNode, cst.BaseExpression] = {}
         self.removed: set[cst.CSTNode] = set()
@@ -193,7 +193,7 @@ class _Rewriter(cst.CSTTransformer):
                 and isinstance(previous.body, cst.IndentedBlock)
                 and isinstance(statement.body, cst.IndentedBlock)
                 and _same_code(previous.test, statement.test)
-                and not _bound_in(previous.body) & _names_in(previous.test)
+                and not _bound_in(previous.body) & names_in(previous.test)
             ):
                 merged[-1] = previous.with_changes(
                     body=previous.body.with_changes(body=[*previous.body.body, *statement.body.body])
@@ -257,36 +257,25 @@ def _same_code(left: cst.CSTNode, right: cst.CSTNode) -> bool:
     return cst.Module([]).code_for_node(left) == cst.Module([]).code_for_node(right)
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class Names(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
-
-    node.visit(Names())
-    return found
-
-
 def _bound_in(node: cst.CSTNode) -> set[str]:
     """Names a block assigns anywhere (conservatively: every name in a store position)."""
     found: set[str] = set()
 
     class Targets(cst.CSTVisitor):
         def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
-            found.update(_names_in(target))
+            found.update(names_in(target))
 
         def visit_AugAssign(self, target: cst.AugAssign) -> None:
-            found.update(_names_in(target.target))
+            found.update(names_in(target.target))
 
         def visit_AnnAssign(self, target: cst.AnnAssign) -> None:
-            found.update(_names_in(target.target))
+            found.update(names_in(target.target))
 
         def visit_NamedExpr(self, target: cst.NamedExpr) -> None:
-            found.update(_names_in(target.target))
+            found.update(names_in(target.target))
 
         def visit_For(self, target: cst.For) -> None:
-            found.update(_names_in(target.target))
+            found.update(names_in(target.target))
 
     node.visit(Targets())
     return found

@@ -10,15 +10,15 @@ import libcst as cst
 _MAX_LENGTH = 24
 
 
-def taken_names(module: cst.Module) -> set[str]:
-    """Every identifier the module mentions anywhere: a new name must avoid them all."""
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every identifier under `node`; for a module, what a new name must avoid."""
     found: set[str] = set()
 
     class Collector(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            found.add(node.value)
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
 
-    module.visit(Collector())
+    node.visit(Collector())
     return found
 
 
