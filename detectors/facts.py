@@ -34,6 +34,14 @@ Vocabulary (all arguments are node ids unless they say otherwise):
     param(Var)  global_var(Var)  global_effect(Var)  tensor_var(Var)
     spec_tensor(Var, Why)                       speculation: Var is a tensor (Why is a string)
     read_before_def(S, L)                       S's target is read earlier in loop L's body
+    arg(C, I, X)  keyword(C, Name, X)           call C's positional argument I / keyword argument Name
+    dict_item(D, K, V)                          `{K: V}` in dict display D
+    loop_iter(L, E)                             the iterable of for loop L
+    function_def(F, Qualname)  param_index(F, Var, I)  method_of(F, Class)
+    decorated(F, Qualified)  decorator_call(F, E)   F's decorators (qualified names; calls as exprs)
+    calls(E, Qualname)                          E calls the function or method defined here as Qualname
+    tf_op(E, Short)  tf_decorated(F, Short)     a TensorFlow API by its name without `tensorflow.`,
+                                                `tensorflow.compat.v1.` or `.v2.` ("matmul", "Session")
 """
 
 from __future__ import annotations
@@ -252,6 +260,7 @@ class _Scope:
     outer: _Scope | None = None
 
     function: bool = False
+    kind: str = "module"
 
     def var(self, name: str) -> str:
         """The variable a name means here: local, an enclosing function's (closures), or global."""
@@ -314,7 +323,7 @@ class _Extractor:
             self.emit("global_var", name)
         self.block(module.body, scope_id, _Scope(scope_id, "", frozenset(), names.imports))
 
-    def function(self, node: cst.FunctionDef, outer: _Scope) -> None:
+    def function(self, node: cst.FunctionDef, outer: _Scope) -> int:
         names = _LocalNames()
         node.body.visit(names)
         params = [p for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)]
@@ -324,19 +333,25 @@ class _Extractor:
         param_names = {p.name.value for p in params}
         local = frozenset((names.bound | param_names) - names.declared_outer)
         qualname = f"{outer.qualname}.{node.name.value}" if outer.qualname else node.name.value
-        scope = _Scope(self.new("function", node), qualname, local, names.imports, outer, function=True)
+        scope_id = self.new("function", node)
+        scope = _Scope(scope_id, qualname, local, names.imports, outer, function=True, kind="function")
         self.emit("scope", scope.node_id)
         self.emit("scope_kind", scope.node_id, Const("function"))
+        self.emit("function_def", scope.node_id, qualname)
+        if outer.kind == "class":
+            self.emit("method_of", scope.node_id, outer.qualname)
         # `global x` and `nonlocal x`: calling this function may rebind that outer variable.
         for name in sorted(names.declared_outer):
             self.emit("global_decl", scope.var(name) if name in names.nonlocals else name)
-        for param in params:
+        for index, param in enumerate(params):
             var = scope.var(param.name.value)
             self.emit("param", var)
+            self.emit("param_index", scope.node_id, var, index)
             annotation = param.annotation.annotation if param.annotation else None
             if annotation is not None and self._annotation_is_tensor(annotation, scope):
                 self.emit("tensor_var", var)
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], scope.node_id, scope)
+        return scope.node_id
 
     def _annotation_is_tensor(self, annotation: cst.BaseExpression, scope: _Scope) -> bool:
         target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
@@ -403,7 +418,7 @@ class _Extractor:
         loop_id = self.compound("loop", node, parent)
         self.emit("loop", loop_id)
         self.emit("loop_kind", loop_id, Const("for"))
-        self.expression(node.iter, loop_id, scope)
+        self.emit("loop_iter", loop_id, self.expression(node.iter, loop_id, scope))
         self.loop_bounds(loop_id, node.iter, scope)
         for name in _bound_names(node.target):
             var = scope.var(name)
@@ -486,21 +501,31 @@ class _Extractor:
     def with_statement(self, node: cst.With, parent: int, scope: _Scope) -> int:
         context_id = self.compound("context", node, parent)
         for item in node.items:
-            self.expression(item.item, context_id, scope)
+            item_id = self.expression(item.item, context_id, scope)
             if item.asname is not None:
                 for name in _bound_names(item.asname.name):
                     self.emit("assigns", context_id, scope.var(name))
+                if isinstance(item.asname.name, cst.Name):
+                    self.emit("value_of", context_id, scope.var(item.asname.name.value), item_id)
         self.block(self.body_of(node.body), context_id, scope)
         return context_id
 
     def definition(self, node: cst.FunctionDef | cst.ClassDef, name: str, parent: int, scope: _Scope) -> int:
         statement_id = self.compound("statement", node, parent)
         self.emit("assigns", statement_id, scope.var(name))
-        for decorator in node.decorators:
-            self.expression(decorator.decorator, statement_id, scope)
+        decorators = [self.expression(d.decorator, statement_id, scope) for d in node.decorators]
         depth, self.loop_depth = self.loop_depth, 0
         if isinstance(node, cst.FunctionDef):
-            self.function(node, scope)
+            function_id = self.function(node, scope)
+            for decorator, decorator_id in zip(node.decorators, decorators, strict=True):
+                called = decorator.decorator
+                if isinstance(called, cst.Call):
+                    self.emit("decorator_call", function_id, decorator_id)
+                    called = called.func
+                qualified = self.qualified_name(called, scope)
+                self.emit("decorated", function_id, qualified or self.facts.module.code_for_node(called))
+                if qualified and tf_short(qualified):
+                    self.emit("tf_decorated", function_id, tf_short(qualified))
         else:
             self.class_body(node, scope)
         self.loop_depth = depth
@@ -510,7 +535,7 @@ class _Extractor:
         qualname = f"{outer.qualname}.{node.name.value}" if outer.qualname else node.name.value
         names = _LocalNames()
         node.body.visit(names)
-        scope = _Scope(self.new("class", node), qualname, frozenset(names.bound), names.imports, outer)
+        scope = _Scope(self.new("class", node), qualname, frozenset(names.bound), names.imports, outer, kind="class")
         self.emit("scope", scope.node_id)
         self.emit("scope_kind", scope.node_id, Const("class"))
         self.block(self.body_of(node.body), scope.node_id, scope)
@@ -684,8 +709,10 @@ class _Extractor:
         elif isinstance(node, cst.Dict):
             for item in node.elements:
                 if isinstance(item, cst.DictElement):
-                    operand(item.key)
-                operand(item.value)
+                    key = operand(item.key)
+                    self.emit("dict_item", expr_id, key, operand(item.value))
+                else:
+                    operand(item.value)
         elif isinstance(node, (cst.Lambda, cst.GeneratorExp, cst.ListComp, cst.SetComp, cst.DictComp)):
             self.emit("opaque", expr_id)
             self.comprehension_effects(node, statement_id, scope, expr_id)
@@ -740,11 +767,20 @@ class _Extractor:
         func = node.func
         qualified = self.qualified_name(func, scope)
         arg_ids = [operand(arg.value) for arg in node.args]
+        positional = 0
+        for arg, arg_id in zip(node.args, arg_ids, strict=True):
+            if arg.keyword is not None:
+                self.emit("keyword", expr_id, arg.keyword.value, arg_id)
+            elif not arg.star:
+                self.emit("arg", expr_id, positional, arg_id)
+                positional += 1
         effect_roots: set[str] = set()
         for arg in node.args:
             effect_roots |= self.alias_roots(arg.value, scope)
         if qualified is not None:
             self.emit("api", expr_id, qualified)
+            if tf_short(qualified):
+                self.emit("tf_op", expr_id, tf_short(qualified))
             info = self.knowledge.lookup(qualified)
             if info is None:
                 self.emit("unknown_api", expr_id)
@@ -761,6 +797,9 @@ class _Extractor:
         if isinstance(func, cst.Attribute):
             receiver = operand(func.value)
             method = func.attr.value
+            own_class = self.own_class(func.value, scope)
+            if own_class:
+                self.emit("calls", expr_id, f"{own_class}.{method}")
             self.emit("call_method", expr_id)
             self.emit("method", expr_id, method)
             self.emit("receiver", expr_id, receiver)
@@ -802,10 +841,20 @@ class _Extractor:
                 or (func.value in self.module_names and func.value not in scope.local)
             ):
                 self.emit("callee_function", expr_id)
+                if func.value in self.module_names and scope.imported(func.value) is None:
+                    self.emit("calls", expr_id, func.value)
             else:
                 self.emit("callee_object", expr_id)
         for root in sorted(effect_roots):
             self.emit("call_effect", expr_id, root)
+
+    def own_class(self, receiver: cst.BaseExpression, scope: _Scope) -> str | None:
+        """The class whose method this is, when `receiver` is the method's `self`."""
+        if not (isinstance(receiver, cst.Name) and receiver.value == "self"):
+            return None
+        while scope.outer is not None and scope.kind != "class":
+            scope = scope.outer
+        return scope.qualname if scope.kind == "class" else None
 
     def emit_properties(self, predicate: str, expr_id: int, info: ApiInfo) -> None:
         for flag in KB_FLAGS:
@@ -824,6 +873,14 @@ class _Extractor:
                 if hit:
                     for root in sorted(self.alias_roots(arg.value, scope)):
                         self.emit("kb_mutates", expr_id, root)
+
+
+def tf_short(qualified: str) -> str:
+    """A TensorFlow API's name without its module prefix, or '' for anything else."""
+    for prefix in ("tensorflow.compat.v1.", "tensorflow.compat.v2.", "tensorflow."):
+        if qualified.startswith(prefix):
+            return qualified.removeprefix(prefix)
+    return ""
 
 
 def _expression_kind(node: cst.BaseExpression) -> str:

@@ -11,7 +11,7 @@ import clingo
 
 from .facts import Facts, Term
 
-COMMON_RULES = Path(__file__).with_name("patterns") / "common.lp"
+COMMON_RULES = tuple(Path(__file__).with_name("patterns") / name for name in ("common.lp", "tensorflow.lp"))
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def solve(facts: Facts, rule_files: Iterable[Path], flags: Iterable[str] = (), s
     The rules are stratified Datalog, so there is exactly one answer set.
     """
     control = clingo.Control(["--warn=none"])
-    program = [_rule_text(COMMON_RULES), *(_rule_text(path) for path in rule_files)]
+    program = [*(_rule_text(path) for path in COMMON_RULES), *(_rule_text(path) for path in rule_files)]
     program.extend(f"{flag}." for flag in flags)
     control.add("base", [], "\n".join(program))
     control.add("facts", [], facts.program())

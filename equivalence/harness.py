@@ -88,6 +88,15 @@ def _loop_variables(source: str) -> set[str]:
     }
 
 
+def _names(source: str) -> set[str]:
+    """Every identifier a program mentions."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
 def _without(globals_: Any, names: set[str]) -> Any:
     return {k: v for k, v in globals_.items() if k not in names} if isinstance(globals_, dict) else globals_
 
@@ -308,11 +317,12 @@ class Harness:
         self.ask_new("setup", root=str(new_copy), seed=0)
         actual = self.ask_new("program", **program(new_copy))["outcome"]
         expected = self.program_expected
+        # Not results: the variable of a loop the rewrite removed, and the temporaries it added.
         counters = _loop_variables(self.original) - _loop_variables(rewritten)
-        if counters and isinstance(expected, dict) and isinstance(actual, dict):
-            # a loop the rewrite removed leaves no loop variable behind: that is not a result
+        temporaries = _names(rewritten) - _names(self.original)
+        if (counters or temporaries) and isinstance(expected, dict) and isinstance(actual, dict):
             expected = {**expected, "globals": _without(expected.get("globals"), counters)}
-            actual = {**actual, "globals": _without(actual.get("globals"), counters)}
+            actual = {**actual, "globals": _without(actual.get("globals"), counters | temporaries)}
         evidence.check(expected, actual, "program", self.settings.tolerance)
         before, after = self.timed(self.program_old, "program", program(self.again_copy), program(new_copy))
         return Verdict(EQUIVALENT, time_original_s=before, time_rewritten_s=after)

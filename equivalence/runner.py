@@ -69,6 +69,15 @@ def seed_everything(seed: int) -> None:
         sys.modules["tensorflow"].random.set_seed(seed)
 
 
+def empty_graph() -> None:
+    """A TF1 program builds into the process's default graph: each run starts from an empty one."""
+    if "tensorflow" in sys.modules:
+        try:
+            sys.modules["tensorflow"].compat.v1.reset_default_graph()
+        except (AssertionError, AttributeError):  # inside a `with graph.as_default()` block
+            pass
+
+
 def observable_globals(namespace: dict[str, Any]) -> dict[str, Any]:
     """A program's results: the data it leaves in module globals (not modules, functions, classes)."""
     kept = {}
@@ -135,6 +144,7 @@ class Runner:
         module = types.ModuleType(name)
         module.__file__ = path
         sys.modules[name] = module
+        empty_graph()
         seed_everything(self.seed)
         exec(compile(source, path, "exec"), module.__dict__)
         self.modules[key] = module
@@ -191,6 +201,7 @@ class Runner:
         for attempt in range(max(1, repeat)):
             before = tree_state(root)
             sys.argv = [path, *argv]
+            empty_graph()
             seed_everything(self.seed)
             status: Any = 0
             namespace: dict[str, Any] = {}

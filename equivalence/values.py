@@ -103,6 +103,8 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         if module.startswith(("tensorflow", "keras")) and hasattr(value, "dtype") and hasattr(value, "numpy"):
             return _tensorflow_array(value)
     except Exception as error:  # sparse, meta, float8 ... tensors that have no NumPy form
+        if module.startswith("tensorflow"):  # a TF1 graph tensor: a symbol, named by creation order
+            return Opaque(_type_name(value))
         return Obj(_type_name(value), {"unconvertible": f"{type(error).__name__}: {error}", "repr": repr(value)[:200]})
     if isinstance(value, BaseException):
         return Raised(_type_name(value), str(value))

@@ -107,16 +107,16 @@ def analyse_text(path: str, text: str, settings: Settings) -> list[Finding]:
 
 def apply_fixes(path: str, text: str, findings: Sequence[Finding]) -> str:
     """The text with every fixable finding applied, grouped by the transform that handles it."""
-    by_code: dict[str, list[Finding]] = {}
-    for finding in findings:
-        if finding.fixable:
-            by_code.setdefault(finding.code, []).append(finding)
     available = transforms()
-    for code, group in sorted(by_code.items()):
-        if code in available:
-            new = available[code].apply(text, group)
-            _check_compiles(path, new)
-            text = new
+    by_transform: dict[str, list[Finding]] = {}
+    for finding in findings:
+        transform = available.get(str(finding.fix.get("kind"))) if finding.fixable else None
+        if transform is not None:
+            by_transform.setdefault(type(transform).__name__, []).append(finding)
+    for _, group in sorted(by_transform.items()):
+        new = available[str(group[0].fix["kind"])].apply(text, group)
+        _check_compiles(path, new)
+        text = new
     return text
 
 

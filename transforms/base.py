@@ -17,9 +17,13 @@ class TransformError(HarpError, RuntimeError):
 
 
 class Transform:
-    """Rewrites the source text of one file for the findings of the codes it handles."""
+    """Rewrites the source text of one file for the findings whose fix kinds it handles.
 
-    codes: ClassVar[tuple[str, ...]]
+    Fixes are keyed by kind, not by pattern code, so patterns share rewrites: HARP101 and
+    HARP201 both hoist, and HARP101's session fix lives beside the hoisting it extends.
+    """
+
+    kinds: ClassVar[tuple[str, ...]]
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         raise NotImplementedError
@@ -27,7 +31,7 @@ class Transform:
 
 @cache
 def transforms() -> dict[str, Transform]:
-    """Every Transform subclass in this package, keyed by each code it handles."""
+    """Every Transform subclass in this package (one instance each), keyed by each fix kind it handles."""
     from .. import transforms as package
 
     found: dict[str, Transform] = {}
@@ -35,6 +39,9 @@ def transforms() -> dict[str, Transform]:
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Transform) and value is not Transform:
-                for code in value.codes:
-                    found[code] = value()
+                instance = value()
+                for kind in value.kinds:
+                    if kind in found:
+                        raise RuntimeError(f"fix kind {kind!r} has two transforms")
+                    found[kind] = instance
     return found

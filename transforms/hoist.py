@@ -1,4 +1,4 @@
-"""HARP101's codemod: compute loop invariants once, before the outermost loop they leave."""
+"""Hoisting: compute loop invariants (and TF1 graph operations) once, before the outermost loop they leave."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class _LoopPlan:
 class HoistLoopInvariants(Transform):
     """Hoist expressions and statements that HARP101 found invariant."""
 
-    codes = ("HARP101",)
+    kinds = ("expression", "statement", "distribute", "feed")
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
@@ -67,6 +67,7 @@ class _Planner:
         self.replacements: dict[cst.CSTNode, cst.BaseExpression] = {}
         self.removed: set[cst.CSTNode] = set()
         self.temporaries: dict[tuple[Span, str], str] = {}
+        self.feed_entries: dict[cst.CSTNode, list[cst.DictElement]] = {}
 
     def node(self, span: Span, category: str) -> cst.CSTNode:
         try:
@@ -98,6 +99,8 @@ class _Planner:
             plan.add(guards, cst.SimpleStatementLine([statement.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]))
         elif kind == "distribute":
             self.distribute(plan, guards, fix)
+        elif kind == "feed":
+            self.feed(plan, guards, fix)
         else:
             raise TransformError(f"unknown fix kind {kind!r}")
 
@@ -127,6 +130,19 @@ class _Planner:
         elif not fix.get("bare"):
             combined = combined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         self.replacements[expression] = combined
+
+    def feed(self, plan: _LoopPlan, guards: tuple[Span, ...], fix: Mapping[str, Any]) -> None:
+        """Run the graph tensor once before the loop; feed its value to the run in the loop."""
+        run = self.expression(fix["run"])
+        feed_dict = self.expression(fix["feed_dict"])
+        if not (isinstance(run, cst.Call) and isinstance(run.func, cst.Attribute) and isinstance(feed_dict, cst.Dict)):
+            raise TransformError("expected `session.run(..., feed_dict={...})`")
+        tensor = fix["tensor"]
+        value = fresh(f"{tensor}_value", self.taken)
+        feeds = ", ".join(f"{self.code(self.expression(k))}: {self.code(self.expression(v))}" for k, v in fix["feeds"])
+        session = self.code(run.func.value)
+        plan.add(guards, cst.parse_statement(f"{value} = {session}.run({tensor}, feed_dict={{{feeds}}})\n"))
+        self.feed_entries.setdefault(feed_dict, []).append(cst.DictElement(cst.Name(tensor), cst.Name(value)))
 
 
 def _inside(inner: Span, outer: Span) -> bool:
@@ -210,6 +226,9 @@ class _Rewriter(cst.CSTTransformer):
             return replacement
         if original_node in self.planner.removed:
             return cst.RemoveFromParent()
+        if isinstance(updated_node, cst.Dict) and original_node in self.planner.feed_entries:
+            elements = [*updated_node.elements, *self.planner.feed_entries[original_node]]
+            return updated_node.with_changes(elements=elements)
         if isinstance(updated_node, cst.SimpleStatementLine) and not updated_node.body:
             return cst.RemoveFromParent()
         if isinstance(updated_node, (cst.IndentedBlock, cst.Module)):

@@ -43,7 +43,10 @@ class LoopInvariant(Pattern):
     code = "HARP101"
     title = "loop-invariant computation"
     rules = "harp101.lp"
-    shown = ("hoist", "hoist_statement", "guard", "suggest", "distribute", "assume", "value_of", "spec_tensor")
+    shown = (
+        "hoist", "hoist_statement", "guard", "suggest", "distribute", "assume", "value_of", "spec_tensor",
+        "feed", "feed_with", "feed_guard", "run_feed_dict",
+    )  # fmt: skip
     VALID = VALID
     INVALID = INVALID
 
@@ -67,7 +70,43 @@ class LoopInvariant(Pattern):
             found.append(context.suggest(int(suggestion[0]), int(suggestion[1]), str(suggestion[2])))
         for args in answer.ints("distribute"):
             found.append(context.distribute(*args))
+        found.extend(_session_feeds(facts, answer, path))
         return found
+
+
+def _session_feeds(facts: Facts, answer: Answer, path: str) -> list[Finding]:
+    """TF1: a run in a loop recomputes graph tensors whose feeds never change: feed their values."""
+    feeds: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for run, tensor, fed_key, fed_value in answer("feed_with"):
+        feeds.setdefault((int(run), str(tensor)), []).append((int(fed_key), int(fed_value)))
+    guards: dict[tuple[int, str], list[int]] = {}
+    for run, tensor, loop in answer("feed_guard"):
+        guards.setdefault((int(run), str(tensor)), []).append(int(loop))
+    feed_dict = {int(run): int(d) for run, d in answer("run_feed_dict")}
+    found = []
+    for run, var, loop in answer("feed"):
+        key = (int(run), str(var))
+        tensor = str(var).rsplit(".", 1)[-1]
+        needs = sorted(key_id for key_id, _ in feeds.get(key, []))
+        fed = ", ".join(f"`{facts.code(n)}`" for n in needs) or "constants"
+        span = facts.nodes[int(run)].span
+        guard = " (guarded, because the loop may run zero times)" if guards.get(key) else ""
+        message = (
+            f"`{facts.code(int(run))}` recomputes `{tensor}` on every iteration of the loop at line "
+            f"{facts.nodes[int(loop)].span.line}, although it depends only on {fed}, fed the same values each "
+            f"time: run it once before the loop{guard} and feed its value"
+        )
+        fix = {
+            "kind": "feed",
+            "loop": facts.nodes[int(loop)].span,
+            "run": span,
+            "tensor": tensor,
+            "feeds": tuple((facts.nodes[k].span, facts.nodes[v].span) for k, v in sorted(feeds.get(key, []))),
+            "feed_dict": facts.nodes[feed_dict[int(run)]].span,
+            "guards": tuple(facts.nodes[g].span for g in guards.get(key, [])),
+        }
+        found.append(Finding(LoopInvariant.code, LoopInvariant.title, path, span, message, fix=fix))
+    return found
 
 
 class _Context:

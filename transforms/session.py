@@ -1,0 +1,118 @@
+"""HARP102's codemod for TF1 sessions: fetch shared tensors in the first run, feed them to the second."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from harp_refactor.finding import Finding, Span
+
+from .base import Transform, TransformError
+from .names import fresh, names_in
+
+
+@dataclass
+class _Shared:
+    """The tensors one run will also fetch, and the values another run will be fed."""
+
+    fetched: dict[cst.CSTNode, list[tuple[str, str]]] = field(default_factory=dict)
+    fed: dict[cst.CSTNode, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+class ShareSessionResults(Transform):
+    """`a = sess.run(y1, fd)` … `sess.run(y2, fd)` → `a, h_value = sess.run((y1, h), fd)` … fed `{h: h_value}`."""
+
+    kinds = ("share",)
+
+    def apply(self, source: str, findings: Sequence[Finding]) -> str:
+        module = cst.parse_module(source)
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        calls: dict[Span, cst.Call] = {}
+        for node, where in wrapper.resolve(PositionProvider).items():
+            if isinstance(node, cst.Call):
+                calls.setdefault(Span(where.start.line, where.start.column, where.end.line, where.end.column), node)
+        taken = names_in(module)
+        shared = _Shared()
+        for finding in sorted(findings, key=lambda f: (f.span.line, f.span.col, f.fix["tensor"])):
+            first, second = calls.get(finding.fix["first"]), calls.get(finding.fix["second"])
+            if first is None or second is None:
+                raise TransformError(f"{finding.path}:{finding.span.line}: the file changed since it was analysed")
+            tensor = finding.fix["tensor"]
+            value = fresh(f"{tensor}_value", taken)
+            shared.fetched.setdefault(first, []).append((tensor, value))
+            shared.fed.setdefault(second, []).append((tensor, value))
+        return wrapper.module.visit(_Rewriter(shared)).code
+
+
+def _with_fetches(call: cst.Call, tensors: list[tuple[str, str]]) -> cst.Call:
+    """The run with its fetches wrapped: `(fetches, t1, t2)`."""
+    args = list(call.args)
+    index = next((i for i, a in enumerate(args) if a.keyword is None or a.keyword.value == "fetches"), None)
+    if index is None:
+        raise TransformError("the first run has no fetches")
+    elements = [cst.Element(args[index].value), *(cst.Element(cst.Name(t)) for t, _ in tensors)]
+    args[index] = args[index].with_changes(value=cst.Tuple(elements))
+    return call.with_changes(args=args)
+
+
+def _with_feeds(call: cst.Call, tensors: list[tuple[str, str]]) -> cst.Call:
+    """The run with `tensor: value` added to its feed dict (or a new `feed_dict=`)."""
+    entries = [cst.DictElement(cst.Name(t), cst.Name(v)) for t, v in tensors]
+    args = list(call.args)
+    for index, arg in enumerate(args):
+        is_feed = (arg.keyword is not None and arg.keyword.value == "feed_dict") or (arg.keyword is None and index == 1)
+        if is_feed:
+            if not isinstance(arg.value, cst.Dict):
+                raise TransformError("the second run's feed_dict is not a dict display")
+            args[index] = arg.with_changes(value=arg.value.with_changes(elements=[*arg.value.elements, *entries]))
+            return call.with_changes(args=args)
+    keyword = cst.Arg(
+        cst.Dict(entries),
+        keyword=cst.Name("feed_dict"),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+    )
+    if args:
+        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return call.with_changes(args=[*args, keyword])
+
+
+class _Rewriter(cst.CSTTransformer):
+    def __init__(self, shared: _Shared) -> None:
+        self.shared = shared
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if original in self.shared.fed:
+            updated = _with_feeds(updated, self.shared.fed[original])
+        return updated
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine:
+        (statement,) = updated.body if len(updated.body) == 1 else (None,)
+        original_statement = original.body[0]
+        value = getattr(original_statement, "value", None)
+        if value is None or value not in self.shared.fetched:
+            return updated
+        tensors = self.shared.fetched[value]
+        if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+            run = _with_fetches(statement.value, tensors) if isinstance(statement.value, cst.Call) else None
+            if run is None:
+                raise TransformError("the first run is not a call")
+            target = statement.targets[0].target
+            targets = [cst.Element(target), *(cst.Element(cst.Name(v)) for _, v in tensors)]
+            new = statement.with_changes(targets=[cst.AssignTarget(cst.Tuple(targets, lpar=[], rpar=[]))], value=run)
+            return updated.with_changes(body=[new])
+        if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+            run = _with_fetches(statement.value, tensors)
+            names = [cst.Element(cst.Name(v)) for _, v in tensors]
+            if len(tensors) == 1:
+                value_expr: cst.BaseExpression = cst.Subscript(run, [cst.SubscriptElement(cst.Index(cst.Integer("1")))])
+                target: cst.BaseAssignTargetExpression = cst.Name(tensors[0][1])
+            else:
+                value_expr = cst.Subscript(run, [cst.SubscriptElement(cst.Slice(cst.Integer("1"), None))])
+                target = cst.Tuple(names, lpar=[], rpar=[])
+            return updated.with_changes(body=[cst.Assign([cst.AssignTarget(target)], value_expr)])
+        raise TransformError("the first run is neither `target = sess.run(...)` nor a statement of its own")
