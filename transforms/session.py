@@ -101,8 +101,8 @@ class _Rewriter(cst.CSTTransformer):
             run = _with_fetches(statement.value, tensors) if isinstance(statement.value, cst.Call) else None
             if run is None:
                 raise TransformError("the first run is not a call")
-            target = statement.targets[0].target
-            targets = [cst.Element(target), *(cst.Element(cst.Name(v)) for _, v in tensors)]
+            kept = statement.targets[0].target
+            targets = [cst.Element(kept), *(cst.Element(cst.Name(v)) for _, v in tensors)]
             new = statement.with_changes(targets=[cst.AssignTarget(cst.Tuple(targets, lpar=[], rpar=[]))], value=run)
             return updated.with_changes(body=[new])
         if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
