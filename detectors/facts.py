@@ -40,12 +40,19 @@ Vocabulary (all arguments are node ids unless they say otherwise):
     function_def(F, Qualname)  param_index(F, Var, I)  method_of(F, Class)
     decorated(F, Qualified)  decorator_call(F, E)   F's decorators (qualified names; calls as exprs)
     calls(E, Qualname)                          E calls the function or method defined here as Qualname
+    imports(Root)                               the module imports this framework ("tensorflow")
+    toplevel_function(F)  step_like(F)          defined in a module or class body; named like a
+                                                training step (`train_step`, `call`, ...: Hybridize's heuristic)
+    yields(F)                                   F is a generator
+    attr_store(S, Var)                          S writes an attribute or an item of Var's object
+    api_module(E, Root)                         the top-level module of E's API ("numpy", "scipy")
     tf_op(E, Short)  tf_decorated(F, Short)     a TensorFlow API by its name without `tensorflow.`,
                                                 `tensorflow.compat.v1.` or `.v2.` ("matmul", "Session")
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -66,7 +73,7 @@ class Const(str):
 Term = int | str
 Atom = tuple[str, tuple[Term, ...]]
 
-FRAMEWORKS = ("torch", "numpy", "tensorflow", "keras")
+FRAMEWORKS = ("torch", "numpy", "tensorflow", "keras", "scipy")
 # Names whose use marks a value as a tensor (HARP speculation pattern 2).
 TENSOR_MEMBERS = frozenset(
     "backward grad detach numpy cuda cpu unsqueeze unsqueeze_ squeeze permute reshape view type_as "
@@ -93,6 +100,8 @@ OPTIMIZER_METHODS = frozenset({"step", "apply_gradients", "minimize"})
 MATMUL_APIS = frozenset(
     {"torch.matmul", "torch.mm", "numpy.matmul", "numpy.dot", "tensorflow.matmul", "tensorflow.linalg.matmul"}
 )
+# Hybridize's speculation: functions named like these take tensors.
+STEP_LIKE = re.compile(r"\w*train\w*_step|\w*test\w*_step|\w*_step|call|__call__|run_model|\w*inference")
 KB_FLAGS = ("pure", "random", "graph", "sync", "tensor", "view", "stateful")
 
 
@@ -301,7 +310,7 @@ class _Extractor:
 
     def qualified_name(self, node: cst.CSTNode, scope: _Scope) -> str | None:
         """The framework API a dotted name resolves to through the imports in scope, if any."""
-        dotted = get_full_name_for_node(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        dotted = get_full_name_for_node(node) if _is_dotted(node) else None
         if not dotted:
             return None
         root, _, rest = dotted.partition(".")
@@ -316,6 +325,8 @@ class _Extractor:
         for statement in module.body:
             statement.visit(names)
         self.module_names = names.bound
+        for root in sorted({dotted.split(".")[0] for dotted in names.imports.values()} & set(FRAMEWORKS)):
+            self.emit("imports", root)
         scope_id = self.new("module", module)
         self.emit("scope", scope_id)
         self.emit("scope_kind", scope_id, Const("module"))
@@ -338,6 +349,12 @@ class _Extractor:
         self.emit("scope", scope.node_id)
         self.emit("scope_kind", scope.node_id, Const("function"))
         self.emit("function_def", scope.node_id, qualname)
+        if outer.kind != "function":
+            self.emit("toplevel_function", scope.node_id)
+        if STEP_LIKE.fullmatch(node.name.value):
+            self.emit("step_like", scope.node_id)
+        if _is_generator(node):
+            self.emit("yields", scope.node_id)
         if outer.kind == "class":
             self.emit("method_of", scope.node_id, outer.qualname)
         # `global x` and `nonlocal x`: calling this function may rebind that outer variable.
@@ -611,6 +628,7 @@ class _Extractor:
                     self.slice_expressions(index.slice, statement_id, scope)
             for root in self.alias_roots(node.value, scope):
                 self.emit("mutates", statement_id, root)
+                self.emit("attr_store", statement_id, root)
                 if scope.qualname and root in self.module_names and root not in scope.local:
                     self.emit("global_effect", root)
 
@@ -779,6 +797,7 @@ class _Extractor:
             effect_roots |= self.alias_roots(arg.value, scope)
         if qualified is not None:
             self.emit("api", expr_id, qualified)
+            self.emit("api_module", expr_id, qualified.split(".")[0])
             if tf_short(qualified):
                 self.emit("tf_op", expr_id, tf_short(qualified))
             info = self.knowledge.lookup(qualified)
@@ -881,6 +900,32 @@ def tf_short(qualified: str) -> str:
         if qualified.startswith(prefix):
             return qualified.removeprefix(prefix)
     return ""
+
+
+def _is_dotted(node: cst.CSTNode) -> bool:
+    """`a.b.c`, not `f(x).c` (which libCST would also name `f.c`)."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+def _is_generator(node: cst.FunctionDef) -> bool:
+    """Does the function's own body (not a nested one) yield?"""
+    found = False
+
+    class Yields(cst.CSTVisitor):
+        def visit_Yield(self, _: cst.Yield) -> None:
+            nonlocal found
+            found = True
+
+        def visit_FunctionDef(self, _: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_Lambda(self, _: cst.Lambda) -> bool:
+            return False
+
+    node.body.visit(Yields())
+    return found
 
 
 def _expression_kind(node: cst.BaseExpression) -> str:

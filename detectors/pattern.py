@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from harp_refactor.finding import Finding
+from harp_refactor.finding import Finding, Skip
 
 from .facts import Facts
 from .solver import Answer
@@ -43,6 +43,10 @@ class Pattern:
     shown: ClassVar[tuple[str, ...]] = ()
     # Facts the rules cannot do without: a module that has none of them is skipped unsolved.
     requires: ClassVar[str] = "loop"
+    # A fix that must also be this much faster to be kept (wrapping in tf.function can slow code down).
+    min_speedup: ClassVar[float | None] = None
+    # Verify and time the fix over the whole program where there is one (tracing is paid once).
+    timed_as_program: ClassVar[bool] = False
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[Example, ...]] = ()
 
@@ -56,3 +60,7 @@ class Pattern:
 
     def findings(self, facts: Facts, answer: Answer, path: str, options: Options) -> list[Finding]:
         raise NotImplementedError
+
+    def skipped(self, facts: Facts, answer: Answer, path: str) -> list[Skip]:
+        """Candidates left alone, each with the reasons (only patterns that explain them override this)."""
+        return []

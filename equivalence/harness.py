@@ -327,11 +327,22 @@ class Harness:
         before, after = self.timed(self.program_old, "program", program(self.again_copy), program(new_copy))
         return Verdict(EQUIVALENT, time_original_s=before, time_rewritten_s=after)
 
-    def check(self, rewritten: str, functions: Sequence[str] | None = None) -> Verdict:
-        """The verdict on one rewritten version of the file; never raises."""
+    def runs_as_program(self) -> bool:
+        """Is there a program to run: an entry command, or the file's own `__main__` block?"""
+        return bool(self.settings.entry) or ("__name__" in self.original and "__main__" in self.original)
+
+    def check(self, rewritten: str, functions: Sequence[str] | None = None, whole_program: bool = False) -> Verdict:
+        """The verdict on one rewritten version of the file; never raises.
+
+        `whole_program` runs and times the program even when only functions changed, where
+        there is one: a change whose cost is paid once per process (tracing a tf.function)
+        is then timed as the program pays it.
+        """
         self.versions += 1
         evidence = _Evidence()
         touched = list(functions) if functions else touched_functions(self.original, rewritten)
+        if whole_program and self.runs_as_program():
+            touched = []
         try:
             if rewritten == self.original:
                 verdict = Verdict(EQUIVALENT, reason="no change")

@@ -63,7 +63,7 @@ def _torch_array(value: Any) -> Array:
 
 
 def _tensorflow_array(value: Any) -> Array:
-    dtype = value.dtype.name
+    dtype = getattr(value.dtype, "name", str(value.dtype))  # Keras 3 variables name their dtype as text
     tensor = value.read_value() if hasattr(value, "read_value") else value
     if dtype == "bfloat16":
         import tensorflow as tf
@@ -103,7 +103,7 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         if module.startswith(("tensorflow", "keras")) and hasattr(value, "dtype") and hasattr(value, "numpy"):
             return _tensorflow_array(value)
     except Exception as error:  # sparse, meta, float8 ... tensors that have no NumPy form
-        if module.startswith("tensorflow"):  # a TF1 graph tensor: a symbol, named by creation order
+        if module.startswith(("tensorflow", "keras")):  # a TF1 graph tensor: a symbol, named by creation order
             return Opaque(_type_name(value))
         return Obj(_type_name(value), {"unconvertible": f"{type(error).__name__}: {error}", "repr": repr(value)[:200]})
     if isinstance(value, BaseException):
@@ -118,6 +118,10 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         return Obj(_type_name(value), {_key(key): snapshot(item, depth + 1) for key, item in items})
     if isinstance(value, (set, frozenset)):
         return Obj(_type_name(value), {"items": sorted(repr(item) for item in value)})
+    if module.startswith(("keras", "tensorflow")) and isinstance(getattr(value, "variables", None), (list, tuple)):
+        # Keras models, layers and optimizers, tf.Modules: their state is their variables
+        # (their other attributes hold object ids and creation-order names)
+        return Obj(_type_name(value), {"variables": snapshot(list(value.variables), depth + 1)})
     if hasattr(value, "state_dict") and callable(value.state_dict):  # nn.Module, optimizers
         try:
             return Obj(_type_name(value), {"state_dict": snapshot(dict(value.state_dict()), depth + 1)})

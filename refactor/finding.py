@@ -44,3 +44,14 @@ class Finding:
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.span.line, self.span.col, self.code)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A candidate a pattern examined and left alone, and why: shown with `--explain`."""
+
+    code: str
+    path: str
+    span: Span
+    subject: str
+    reasons: tuple[str, ...]

@@ -17,7 +17,7 @@ from harp_refactor.detectors.solver import solve
 from harp_refactor.transforms.base import TransformError, transforms
 
 from .errors import ConfigError, HarpError
-from .finding import Finding
+from .finding import Finding, Skip
 from .patch import Patch, unified_diff
 
 # Applying fixes can expose new ones (a moved statement makes its readers invariant).
@@ -73,17 +73,24 @@ class FileResult:
 
 def find(path: str, text: str, module_facts: Facts, settings: Settings) -> list[Finding]:
     """Run every selected pattern and user rule file over one module's facts."""
+    return find_with_skips(path, text, module_facts, settings)[0]
+
+
+def find_with_skips(path: str, text: str, module_facts: Facts, settings: Settings) -> tuple[list[Finding], list[Skip]]:
+    """The findings, and the candidates the patterns left alone with their reasons."""
     found: list[Finding] = []
+    skipped: list[Skip] = []
     present = {name for name, _ in module_facts.atoms}
     for pattern in settings.patterns():
         if pattern.requires not in present:
             continue
         answer = solve(module_facts, [pattern.rule_path()], settings.options.flags, pattern.shown)
         found.extend(pattern.findings(module_facts, answer, path, settings.options))
+        skipped.extend(pattern.skipped(module_facts, answer, path))
     if settings.rules:
         answer = solve(module_facts, settings.rules, settings.options.flags, ("finding",))
         found.extend(f for f in _user_findings(module_facts, answer("finding"), path) if settings.wants(f.code))
-    return sorted(found, key=lambda f: f.sort_key)
+    return sorted(found, key=lambda f: f.sort_key), sorted(skipped, key=lambda s: (s.span.line, s.code))
 
 
 def _user_findings(module_facts: Facts, atoms: Sequence[tuple[object, ...]], path: str) -> list[Finding]:
