@@ -120,10 +120,18 @@ def apply_fixes(path: str, text: str, findings: Sequence[Finding]) -> str:
         transform = available.get(str(finding.fix.get("kind"))) if finding.fixable else None
         if transform is not None:
             by_transform.setdefault(type(transform).__name__, []).append(finding)
-    for _, group in sorted(by_transform.items()):
-        new = available[str(group[0].fix["kind"])].apply(text, group)
+    # Spans point into the original text: after one span-located transform has moved
+    # lines, the next one's findings wait for the fixpoint's next analysis (fix_text).
+    # Transforms that locate their target by name run last, on the shifted text.
+    groups = sorted(by_transform.values(), key=lambda g: (available[str(g[0].fix["kind"])].by_name, g[0].sort_key))
+    moved = False
+    for group in groups:
+        transform = available[str(group[0].fix["kind"])]
+        if moved and not transform.by_name:
+            continue
+        new = transform.apply(text, group)
         _check_compiles(path, new)
-        text = new
+        moved, text = moved or new != text, new
     return text
 
 

@@ -24,6 +24,8 @@ class Transform:
     """
 
     kinds: ClassVar[tuple[str, ...]]
+    # Finds its target by name, not by span, so it still works after other fixes moved lines.
+    by_name: ClassVar[bool] = False
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         raise NotImplementedError

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from harp_refactor.finding import Finding, Span
+from harp_refactor.finding import Finding
 
 from .base import Transform, TransformError
 
@@ -31,24 +30,41 @@ class DecorateWithTfFunction(Transform):
     """Add `@tf.function` to the functions the findings name."""
 
     kinds = ("decorate",)
+    by_name = True
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        spans = {f.fix["function"] for f in findings}
-        targets = set()
-        for node, where in wrapper.resolve(PositionProvider).items():
-            span = Span(where.start.line, where.start.column, where.end.line, where.end.column)
-            if isinstance(node, cst.FunctionDef) and span in spans:
-                targets.add(node)
-        if len(targets) != len(spans):
-            raise TransformError("a function to decorate is not where it was: the file changed since it was analysed")
+        names = {f.fix["function"] for f in findings}
         decorator = cst.Decorator(cst.parse_expression(f"{tensorflow_alias(module)}.function"))
+        found: set[str] = set()
 
         class Decorate(cst.CSTTransformer):
+            """Walks the module and class bodies, naming functions by their qualified names."""
+
+            def __init__(self) -> None:
+                self.path: list[str] = []
+
+            def visit_ClassDef(self, node: cst.ClassDef) -> None:
+                self.path.append(node.name.value)
+
+            def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+                self.path.pop()
+                return updated
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                self.path.append(node.name.value)
+
             def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-                if original in targets:
+                name = ".".join(self.path)
+                self.path.pop()
+                if name in names:
+                    found.add(name)
                     return updated.with_changes(decorators=[*updated.decorators, decorator])
                 return updated
 
-        return wrapper.module.visit(Decorate()).code
+        rewritten = module.visit(Decorate()).code
+        if found != names:
+            raise TransformError(
+                f"no function {', '.join(sorted(names - found))}: the file changed since it was analysed"
+            )
+        return rewritten

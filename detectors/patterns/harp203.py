@@ -15,10 +15,10 @@ REASONS = {
     "side_effect": "`{node}` is a Python side effect: in a graph it would run once, while tracing",
     "recursive": "it calls itself (`{node}`): tf.function cannot trace recursion",
     "eager_only": "`{node}` needs a concrete value: it fails inside a graph",
-    "numpy_on_parameter": "`{node}` applies NumPy or SciPy to a parameter: inside a graph it would see a symbolic tensor",
+    "numpy_on_parameter": "`{node}` applies NumPy or SciPy to a parameter: in a graph it gets a symbolic tensor",
     "loop_over_tensor": "`{node}` iterates in Python over a tensor parameter",
     "keras_symbolic": "a caller passes a Keras symbolic tensor (`{node}`)",
-    "python_scalar": "a caller passes `{node}`, a Python number that changes on every call: each call would trace again",
+    "python_scalar": "a caller passes `{node}`, a Python number that changes each call: every call would trace again",
     "no_tensor_computation": "it does no tensor computation: a graph would gain nothing",
     "graph_callers_only": "every caller is already a tf.function: it runs as a graph already",
     "generator": "it is a generator",
@@ -70,13 +70,14 @@ class Hybridize(Pattern):
                         f"check what the callers of `{name}` pass",
                     ),
                 )
+            owner = f" (in class `{name.rsplit('.', 1)[0]}`)" if "." in name else ""
             message = (
-                f"`{name}` runs eagerly, one operation at a time; it meets the preconditions for running as a "
-                "graph: decorate it with @tf.function"
+                f"`def {name.rsplit('.', 1)[-1]}`{owner} runs eagerly, one operation at a time; it meets the "
+                "preconditions for running as a graph: decorate it with @tf.function"
             )
             span = facts.nodes[function].span
             found.append(
-                Finding(self.code, self.title, path, span, message, assumptions, {"kind": "decorate", "function": span})
+                Finding(self.code, self.title, path, span, message, assumptions, {"kind": "decorate", "function": name})
             )
         return found
 
