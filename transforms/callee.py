@@ -1,0 +1,42 @@
+"""Swap a call's callee for its TensorFlow counterpart: `print` → `tf.print`, `range` → `tf.range`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from harp_refactor.finding import Finding, Span
+
+from .base import Transform, TransformError
+from .decorate import tensorflow_alias
+
+_REPLACEMENT = {"tf_print": "print", "tf_range": "range"}
+
+
+class UseTensorFlowCallee(Transform):
+    """HARP204's `tf.print` (runs on every call of the graph) and HARP202's `tf.range` (one while-loop)."""
+
+    kinds = tuple(_REPLACEMENT)
+
+    def apply(self, source: str, findings: Sequence[Finding]) -> str:
+        module = cst.parse_module(source)
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        wanted = {f.fix["call"]: _REPLACEMENT[f.fix["kind"]] for f in findings}
+        targets: dict[cst.CSTNode, str] = {}
+        for node, where in wrapper.resolve(PositionProvider).items():
+            span = Span(where.start.line, where.start.column, where.end.line, where.end.column)
+            if isinstance(node, cst.Call) and span in wanted and isinstance(node.func, cst.Name):
+                targets[node] = wanted[span]
+        if len(targets) != len(wanted):
+            raise TransformError("a call to rewrite is not where it was: the file changed since it was analysed")
+        alias = tensorflow_alias(module)
+
+        class Swap(cst.CSTTransformer):
+            def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+                if original in targets:
+                    return updated.with_changes(func=cst.Attribute(cst.Name(alias), cst.Name(targets[original])))
+                return updated
+
+        return wrapper.module.visit(Swap()).code
