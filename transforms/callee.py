@@ -1,4 +1,4 @@
-"""Swap a call's callee for its TensorFlow counterpart: `print` → `tf.print`, `range` → `tf.range`."""
+"""Swap a call's callee for its TensorFlow counterpart: `print` → `tf.print`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from harp_refactor.finding import Finding, Span
 from .base import Transform, TransformError
 from .decorate import tensorflow_alias
 
-_REPLACEMENT = {"tf_print": "print", "tf_range": "range"}
+_REPLACEMENT = {"tf_print": "print"}
 
 
 class UseTensorFlowCallee(Transform):
-    """HARP204's `tf.print` (runs on every call of the graph) and HARP202's `tf.range` (one while-loop)."""
+    """HARP204's `tf.print`: it runs on every call of the graph, `print` only while tracing."""
 
     kinds = tuple(_REPLACEMENT)
 

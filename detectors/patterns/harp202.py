@@ -18,7 +18,8 @@ class UnrolledLoop(Pattern):
     to use `tf.while_loop` (HARP's user study found the rewrite too hard to do by hand; an
     automatic rewrite is future work). Inside a `@tf.function`, `for i in range(n)` is
     unrolled by AutoGraph while tracing; `for i in tf.range(n)` becomes one while-loop
-    op, and that rewrite is applied (and verified: the harness runs both).
+    op; that is suggested, not applied, since AutoGraph needs every loop variable defined
+    before the loop with a fixed shape and dtype.
     """
 
     code = "HARP202"
@@ -46,5 +47,8 @@ class UnrolledLoop(Pattern):
                 f"`{facts.code(iterables[loop])}` in a @tf.function is unrolled while tracing: iterate over "
                 "tf.range to build one while-loop"
             )
-            found.append(Finding(self.code, self.title, path, call, message, fix={"kind": "tf_range", "call": call}))
+            # Not rewritten automatically: AutoGraph's while-loop needs every loop variable defined
+            # before the loop and of one shape and dtype, which a guarded hoist (HARP101) breaks.
+            why = "iterate over tf.range(...) with every loop variable defined before the loop"
+            found.append(Finding(self.code, self.title, path, call, message, no_fix_reason=why))
         return found

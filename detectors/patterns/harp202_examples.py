@@ -50,15 +50,6 @@ def power(x, n):
     for _ in range(n):
         y = y * x
     return y
-""",
-        """
-import tensorflow as tf
-@tf.function
-def power(x, n):
-    y = tf.ones_like(x)
-    for _ in tf.range(n):
-        y = y * x
-    return y
-""",
+"""
     ),
 )

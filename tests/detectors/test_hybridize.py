@@ -38,5 +38,5 @@ def test_a_safe_function_is_not_skipped() -> None:
             return tf.matmul(x, w)
         """
     )
-    assert [f.message.split("`")[1] for f in findings] == ["affine"]
+    assert [f.message.split("`")[1] for f in findings] == ["def affine"]
     assert skips == []
