@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="analyse files in N processes (default: one per CPU)"
     )
+    parser.add_argument(
+        "--explain", action="store_true", help="also list the candidates each pattern left alone, and why"
+    )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read instead of the nearest one")
     parser.add_argument("--version", action="version", version=f"harp-refactor {__version__}")
     return parser
@@ -75,6 +78,9 @@ def _verify_parser() -> argparse.ArgumentParser:
     parser.add_argument("rewritten", type=Path)
     parser.add_argument("--function", action="append", help="verify calls of this top-level function (repeatable)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--explain", action="store_true", help="also list the candidates each pattern left alone, and why"
+    )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read instead of the nearest one")
     _add_harness_options(parser)
     return parser
@@ -212,6 +218,9 @@ def _report(results: list[FileResult], verified: dict[str, VerifiedPatch], args:
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
     findings = [finding for result in results for finding in result.findings]
+    if args.explain:
+        for skip in (skip for result in results for skip in result.skipped):
+            print(f"left alone: {skip.path}:{skip.span.line} {skip.code} {skip.subject}: {'; '.join(skip.reasons)}")
     texts = {result.path: result.text or "" for result in results}
     not_run = Verdict(UNVERIFIED, reason="fixes are verified with --diff or --apply")
 

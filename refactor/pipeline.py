@@ -69,6 +69,7 @@ class FileResult:
     encoding: str = "utf-8"
     patch: Patch | None = None
     fix_errors: tuple[str, ...] = field(default=())
+    skipped: tuple[Skip, ...] = field(default=())
 
 
 def find(path: str, text: str, module_facts: Facts, settings: Settings) -> list[Finding]:
@@ -175,13 +176,15 @@ def analyse_file(path: str, settings: Settings, *, fix: bool = False) -> FileRes
         loaded = sources.load(path, prefilter=settings.prefilter)
         if loaded is None:
             return FileResult(path)
-        findings = find(path, loaded.text, extract(loaded.module), settings)
+        findings, skipped = find_with_skips(path, loaded.text, extract(loaded.module), settings)
         patch = None
         fix_errors: list[str] = []
         if fix and any(f.fixable for f in findings):
             new, fix_errors = fix_text(path, loaded.text, findings, settings)
             patch = Patch(path, tuple(f for f in findings if f.fixable), loaded.text, new)
-        return FileResult(path, tuple(findings), "", loaded.text, loaded.encoding, patch, tuple(fix_errors))
+        return FileResult(
+            path, tuple(findings), "", loaded.text, loaded.encoding, patch, tuple(fix_errors), tuple(skipped)
+        )
     except HarpError as error:
         return FileResult(path, error=str(error))
     except RecursionError:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from harp_refactor.detectors import source
@@ -40,3 +44,15 @@ def test_a_safe_function_is_not_skipped() -> None:
     )
     assert [f.message.split("`")[1] for f in findings] == ["def affine"]
     assert skips == []
+
+
+def test_explain_lists_what_was_left_alone_and_why(tmp_path: Path) -> None:
+    """`--explain` prints each function HARP203 left eager with its failed preconditions."""
+    program = tmp_path / "scale.py"
+    program.write_text(dedent(NEGATIVE[1][1]), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "harp_refactor", "--explain", str(program)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "left alone:" in result.stdout and "HARP203 `scale` stays eager" in result.stdout
+    assert "Python side effect" in result.stdout
