@@ -22,6 +22,7 @@ REASONS = {
     "no_tensor_computation": "it does no tensor computation: a graph would gain nothing",
     "graph_callers_only": "every caller is already a tf.function: it runs as a graph already",
     "generator": "it is a generator",
+    "unrolled_loop": "`{node}` loops over a Python range of a parameter: tracing would unroll it",
 }
 
 
@@ -37,7 +38,8 @@ class Hybridize(Pattern):
     `.item()`, `float(tensor)`), no NumPy or SciPy on its parameters, no Python `for`
     over a tensor parameter; it is not recursive, not a generator; no caller passes a
     Keras symbolic tensor or a Python number that changes on every call (each would
-    trace again); and some caller runs eagerly.
+    trace again); no `for` over `range` of a Python-number parameter (tracing would
+    unroll it); and some caller runs eagerly.
 
     `--explain` lists the functions left alone with each failed precondition. Wrapping is
     not always faster: the rewrite is kept only when the harness finds it equivalent and

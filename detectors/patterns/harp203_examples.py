@@ -141,6 +141,17 @@ def outer(x: tf.Tensor) -> tf.Tensor:
 """,
     ),
     (
+        "unrolled_loop",
+        """
+import tensorflow as tf
+def power(x: tf.Tensor, n: int) -> tf.Tensor:
+    y = tf.ones_like(x)
+    for _ in range(n):
+        y = y * x
+    return y
+""",
+    ),
+    (
         "generator",
         """
 import tensorflow as tf
