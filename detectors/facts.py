@@ -541,8 +541,8 @@ class _Extractor:
                     called = called.func
                 qualified = self.qualified_name(called, scope)
                 self.emit("decorated", function_id, qualified or self.facts.module.code_for_node(called))
-                if qualified and tf_short(qualified):
-                    self.emit("tf_decorated", function_id, tf_short(qualified))
+                if qualified and (short := tf_short(qualified)):
+                    self.emit("tf_decorated", function_id, short)
         else:
             self.class_body(node, scope)
         self.loop_depth = depth
@@ -798,8 +798,8 @@ class _Extractor:
         if qualified is not None:
             self.emit("api", expr_id, qualified)
             self.emit("api_module", expr_id, qualified.split(".")[0])
-            if tf_short(qualified):
-                self.emit("tf_op", expr_id, tf_short(qualified))
+            if short := tf_short(qualified):
+                self.emit("tf_op", expr_id, short)
             info = self.knowledge.lookup(qualified)
             if info is None:
                 self.emit("unknown_api", expr_id)

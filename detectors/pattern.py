@@ -64,3 +64,8 @@ class Pattern:
     def skipped(self, facts: Facts, answer: Answer, path: str) -> list[Skip]:
         """Candidates left alone, each with the reasons (only patterns that explain them override this)."""
         return []
+
+
+def function_names(answer: Answer) -> dict[int, str]:
+    """Function node id → qualified name, from `function_def` atoms (a pattern must show them)."""
+    return {int(function): str(name) for function, name in answer("function_def")}

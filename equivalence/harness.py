@@ -279,8 +279,7 @@ class Harness:
         if settings.samples:
             samples: dict[str, Any] = {"factory": settings.samples}
             attempt(f"samples {settings.samples}", lambda: old.request("samples", **samples)["inputs"], "declared")
-        has_main = "__name__" in self.original and "__main__" in self.original
-        entry = list(settings.entry) or ([str(self.target)] if has_main else [])
+        entry = list(settings.entry) or ([str(self.target)] if self.has_main_block() else [])
         if entry and not chosen:
             capture: dict[str, Any] = {
                 "entry": entry,
@@ -327,9 +326,12 @@ class Harness:
         before, after = self.timed(self.program_old, "program", program(self.again_copy), program(new_copy))
         return Verdict(EQUIVALENT, time_original_s=before, time_rewritten_s=after)
 
+    def has_main_block(self) -> bool:
+        return "__name__" in self.original and "__main__" in self.original
+
     def runs_as_program(self) -> bool:
         """Is there a program to run: an entry command, or the file's own `__main__` block?"""
-        return bool(self.settings.entry) or ("__name__" in self.original and "__main__" in self.original)
+        return bool(self.settings.entry) or self.has_main_block()
 
     def check(self, rewritten: str, functions: Sequence[str] | None = None, whole_program: bool = False) -> Verdict:
         """The verdict on one rewritten version of the file; never raises.

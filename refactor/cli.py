@@ -78,9 +78,6 @@ def _verify_parser() -> argparse.ArgumentParser:
     parser.add_argument("rewritten", type=Path)
     parser.add_argument("--function", action="append", help="verify calls of this top-level function (repeatable)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument(
-        "--explain", action="store_true", help="also list the candidates each pattern left alone, and why"
-    )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read instead of the nearest one")
     _add_harness_options(parser)
     return parser

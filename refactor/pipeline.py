@@ -14,7 +14,7 @@ from harp_refactor.detectors.facts import Facts, extract
 from harp_refactor.detectors.pattern import Options, Pattern
 from harp_refactor.detectors.patterns import all_patterns
 from harp_refactor.detectors.solver import solve
-from harp_refactor.transforms.base import TransformError, transforms
+from harp_refactor.transforms.base import Transform, TransformError, transforms
 
 from .errors import ConfigError, HarpError
 from .finding import Finding, Skip
@@ -116,18 +116,16 @@ def analyse_text(path: str, text: str, settings: Settings) -> list[Finding]:
 def apply_fixes(path: str, text: str, findings: Sequence[Finding]) -> str:
     """The text with every fixable finding applied, grouped by the transform that handles it."""
     available = transforms()
-    by_transform: dict[str, list[Finding]] = {}
+    by_transform: dict[Transform, list[Finding]] = {}
     for finding in findings:
         transform = available.get(str(finding.fix.get("kind"))) if finding.fixable else None
         if transform is not None:
-            by_transform.setdefault(type(transform).__name__, []).append(finding)
+            by_transform.setdefault(transform, []).append(finding)
     # Spans point into the original text: after one span-located transform has moved
     # lines, the next one's findings wait for the fixpoint's next analysis (fix_text).
     # Transforms that locate their target by name run last, on the shifted text.
-    groups = sorted(by_transform.values(), key=lambda g: (available[str(g[0].fix["kind"])].by_name, g[0].sort_key))
     moved = False
-    for group in groups:
-        transform = available[str(group[0].fix["kind"])]
+    for transform, group in sorted(by_transform.items(), key=lambda item: (item[0].by_name, item[1][0].sort_key)):
         if moved and not transform.by_name:
             continue
         new = transform.apply(text, group)

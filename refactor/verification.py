@@ -20,12 +20,15 @@ def _pattern(finding: Finding) -> type[Pattern]:
     return all_patterns().get(finding.code, Pattern)
 
 
+def _as_program(findings: Sequence[Finding]) -> bool:
+    """Does any of these fixes have to be timed over the whole program?"""
+    return any(_pattern(f).timed_as_program for f in findings)
+
+
 def _settings_for(findings: Sequence[Finding], settings: HarnessSettings) -> HarnessSettings:
     """A pattern whose rewrite can make code slower (tf.function) must also be faster to be kept."""
-    floors = [m for m in (_pattern(f).min_speedup for f in findings) if m is not None]
-    if not floors:
-        return settings
-    return replace(settings, min_speedup=max([*floors, *([settings.min_speedup] if settings.min_speedup else [])]))
+    floors = [m for m in (settings.min_speedup, *(_pattern(f).min_speedup for f in findings)) if m is not None]
+    return replace(settings, min_speedup=max(floors)) if floors else settings
 
 
 @dataclass(frozen=True)
@@ -44,22 +47,21 @@ def verify_patch(patch: Patch, settings: HarnessSettings) -> VerifiedPatch:
     imported, once per file.
     """
     settings = _settings_for(patch.findings, settings)
-    program = any(_pattern(f).timed_as_program for f in patch.findings)
     with open_harness(patch.path, patch.original, settings) as harness:
-        whole = harness.check(patch.new, whole_program=program)
+        whole = harness.check(patch.new, whole_program=_as_program(patch.findings))
         if whole.accepted or len(patch.findings) < 2:
             return VerifiedPatch(patch if whole.accepted else None, whole, {f: whole for f in patch.findings})
         alone: dict[Finding, Verdict] = {}
         for finding in patch.findings:
             try:
                 text = apply_fixes(patch.path, patch.original, [finding])
-                alone[finding] = harness.check(text, whole_program=_pattern(finding).timed_as_program)
+                alone[finding] = harness.check(text, whole_program=_as_program([finding]))
             except TransformError as error:
                 alone[finding] = Verdict(COULD_NOT_VERIFY, reason=f"this fix cannot be applied alone: {error}")
         passed = [finding for finding, verdict in alone.items() if verdict.accepted]
         if passed:
             text = apply_fixes(patch.path, patch.original, passed)
-            together = harness.check(text, whole_program=any(_pattern(f).timed_as_program for f in passed))
+            together = harness.check(text, whole_program=_as_program(passed))
             if together.accepted:
                 partial = Patch(patch.path, tuple(passed), patch.original, text)
                 return VerifiedPatch(partial, together, {**alone, **{f: together for f in passed}})

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import ClassVar
 
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
 from harp_refactor.errors import HarpError
-from harp_refactor.finding import Finding
+from harp_refactor.finding import Finding, Span
 
 
 class TransformError(HarpError, RuntimeError):
@@ -29,6 +32,13 @@ class Transform:
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         raise NotImplementedError
+
+
+def located(module: cst.Module) -> Iterator[tuple[Span, cst.CSTNode]]:
+    """Every node of `module` itself (not a copy) with its span, as the facts report spans."""
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    for node, where in wrapper.resolve(PositionProvider).items():
+        yield Span(where.start.line, where.start.column, where.end.line, where.end.column), node
 
 
 @cache

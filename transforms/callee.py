@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from harp_refactor.finding import Finding, Span
+from harp_refactor.finding import Finding
 
-from .base import Transform, TransformError
+from .base import Transform, TransformError, located
 from .decorate import tensorflow_alias
 
 _REPLACEMENT = {"tf_print": "print"}
@@ -22,11 +21,9 @@ class UseTensorFlowCallee(Transform):
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         wanted = {f.fix["call"]: _REPLACEMENT[f.fix["kind"]] for f in findings}
         targets: dict[cst.CSTNode, str] = {}
-        for node, where in wrapper.resolve(PositionProvider).items():
-            span = Span(where.start.line, where.start.column, where.end.line, where.end.column)
+        for span, node in located(module):
             if isinstance(node, cst.Call) and span in wanted and isinstance(node.func, cst.Name):
                 targets[node] = wanted[span]
         if len(targets) != len(wanted):
@@ -39,4 +36,4 @@ class UseTensorFlowCallee(Transform):
                     return updated.with_changes(func=cst.Attribute(cst.Name(alias), cst.Name(targets[original])))
                 return updated
 
-        return wrapper.module.visit(Swap()).code
+        return module.visit(Swap()).code

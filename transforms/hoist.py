@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from harp_refactor.finding import Finding, Span
 
-from .base import Transform, TransformError
+from .base import Transform, TransformError, located
 from .names import fresh, hint_for, names_in
 
 
@@ -30,17 +29,14 @@ class _LoopPlan:
 
 
 class HoistLoopInvariants(Transform):
-    """Hoist expressions and statements that HARP101 found invariant."""
+    """Hoist what HARP101 found invariant and HARP201 found rebuilt in a loop; feed TF1 session runs."""
 
     kinds = ("expression", "statement", "distribute", "feed")
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
         by_span: dict[tuple[Span, str], cst.CSTNode] = {}
-        for node, code_range in positions.items():
-            span = Span(code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
+        for span, node in located(module):
             category = _category(node)
             if category:
                 by_span.setdefault((span, category), node)
@@ -53,7 +49,7 @@ class HoistLoopInvariants(Transform):
             ):
                 continue
             planner.plan(finding)
-        return wrapper.module.visit(_Rewriter(planner)).code
+        return module.visit(_Rewriter(planner)).code
 
 
 class _Planner:

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from harp_refactor.finding import Finding, Span
 
-from .base import Transform, TransformError
+from .base import Transform, TransformError, located
 from .names import fresh, names_in
 
 
@@ -29,11 +28,10 @@ class ShareSessionResults(Transform):
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         calls: dict[Span, cst.Call] = {}
-        for node, where in wrapper.resolve(PositionProvider).items():
+        for span, node in located(module):
             if isinstance(node, cst.Call):
-                calls.setdefault(Span(where.start.line, where.start.column, where.end.line, where.end.column), node)
+                calls.setdefault(span, node)
         taken = names_in(module)
         shared = _Shared()
         for finding in sorted(findings, key=lambda f: (f.span.line, f.span.col, f.fix["tensor"])):
@@ -44,7 +42,7 @@ class ShareSessionResults(Transform):
             value = fresh(f"{tensor}_value", taken)
             shared.fetched.setdefault(first, []).append((tensor, value))
             shared.fed.setdefault(second, []).append((tensor, value))
-        return wrapper.module.visit(_Rewriter(shared)).code
+        return module.visit(_Rewriter(shared)).code
 
 
 def _with_fetches(call: cst.Call, tensors: list[tuple[str, str]]) -> cst.Call:
@@ -91,28 +89,22 @@ class _Rewriter(cst.CSTTransformer):
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine:
-        (statement,) = updated.body if len(updated.body) == 1 else (None,)
-        original_statement = original.body[0]
-        value = getattr(original_statement, "value", None)
+        value = getattr(original.body[0], "value", None) if len(original.body) == 1 else None
         if value is None or value not in self.shared.fetched:
             return updated
         tensors = self.shared.fetched[value]
-        if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
-            run = _with_fetches(statement.value, tensors) if isinstance(statement.value, cst.Call) else None
-            if run is None:
-                raise TransformError("the first run is not a call")
-            kept = statement.targets[0].target
-            targets = [cst.Element(kept), *(cst.Element(cst.Name(v)) for _, v in tensors)]
-            new = statement.with_changes(targets=[cst.AssignTarget(cst.Tuple(targets, lpar=[], rpar=[]))], value=run)
-            return updated.with_changes(body=[new])
-        if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+        names = [cst.Element(cst.Name(v)) for _, v in tensors]
+        statement = updated.body[0]
+        if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and isinstance(statement.value, cst.Call):
+            # `a = sess.run(y1)` → `a, h_value = sess.run((y1, h))`
+            targets = cst.Tuple([cst.Element(statement.targets[0].target), *names], lpar=[], rpar=[])
             run = _with_fetches(statement.value, tensors)
-            names = [cst.Element(cst.Name(v)) for _, v in tensors]
-            if len(tensors) == 1:
-                value_expr: cst.BaseExpression = cst.Subscript(run, [cst.SubscriptElement(cst.Index(cst.Integer("1")))])
-                target: cst.BaseAssignTargetExpression = cst.Name(tensors[0][1])
-            else:
-                value_expr = cst.Subscript(run, [cst.SubscriptElement(cst.Slice(cst.Integer("1"), None))])
-                target = cst.Tuple(names, lpar=[], rpar=[])
+            return updated.with_changes(body=[statement.with_changes(targets=[cst.AssignTarget(targets)], value=run)])
+        if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+            # `sess.run(y1)` → `h_value = sess.run((y1, h))[1]` (or `[1:]` into several names)
+            single = len(tensors) == 1
+            index = cst.Index(cst.Integer("1")) if single else cst.Slice(cst.Integer("1"), None)
+            value_expr = cst.Subscript(_with_fetches(statement.value, tensors), [cst.SubscriptElement(index)])
+            target = cst.Name(tensors[0][1]) if single else cst.Tuple(names, lpar=[], rpar=[])
             return updated.with_changes(body=[cst.Assign([cst.AssignTarget(target)], value_expr)])
         raise TransformError("the first run is neither `target = sess.run(...)` nor a statement of its own")

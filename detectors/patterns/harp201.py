@@ -5,7 +5,7 @@ from __future__ import annotations
 from harp_refactor.finding import Finding
 
 from ..facts import Facts
-from ..pattern import Options, Pattern
+from ..pattern import Options, Pattern, function_names
 from ..solver import Answer
 from .harp201_examples import INVALID, VALID
 
@@ -42,20 +42,15 @@ class GraphConstructionInLoop(Pattern):
             return f"the loop at line {facts.nodes[loop].span.line}"
 
         found = []
-        for expr, loop in answer.ints("build"):
-            message = (
-                f"`{facts.code(expr)}` adds the same operations to the graph on every iteration of "
-                f"{loop_text(loop)}: build them once before the loop"
-            )
-            fix = {"kind": "expression", "loop": facts.nodes[loop].span, "expression": facts.nodes[expr].span}
-            found.append(finding(expr, message, fix))
-        for statement, loop in answer.ints("build_statement"):
-            message = (
-                f"`{facts.code(statement)}` adds the same operations to the graph on every iteration of "
-                f"{loop_text(loop)}: build them once before the loop"
-            )
-            fix = {"kind": "statement", "loop": facts.nodes[loop].span, "statement": facts.nodes[statement].span}
-            found.append(finding(statement, message, fix))
+        # an expression, or a whole `v = expr` statement, moves before the loop (HARP101's hoisting)
+        for atom, kind in (("build", "expression"), ("build_statement", "statement")):
+            for node, loop in answer.ints(atom):
+                message = (
+                    f"`{facts.code(node)}` adds the same operations to the graph on every iteration of "
+                    f"{loop_text(loop)}: build them once before the loop"
+                )
+                fix = {"kind": kind, "loop": facts.nodes[loop].span, kind: facts.nodes[node].span}
+                found.append(finding(node, message, fix))
         for expr, loop in answer.ints("grows"):
             message = (
                 f"`{facts.code(expr)}` adds new operations to the graph on every iteration of {loop_text(loop)}, "
@@ -63,7 +58,7 @@ class GraphConstructionInLoop(Pattern):
             )
             why = "its inputs change in the loop: feed them through a tf.placeholder, or use tf.while_loop"
             found.append(finding(expr, message, {}, why))
-        names = {int(f): str(q) for f, q in answer("function_def")}
+        names = function_names(answer)
         for call, loop, function in answer.ints("grows_call"):
             message = (
                 f"`{facts.code(call)}` runs `{names[function]}`, which builds graph operations, on every "

@@ -6,7 +6,7 @@ from harp_refactor.assumption import Assumption
 from harp_refactor.finding import Finding, Skip
 
 from ..facts import Facts
-from ..pattern import Options, Pattern
+from ..pattern import Options, Pattern, function_names
 from ..solver import Answer
 from .harp203_examples import INVALID, VALID
 
@@ -57,7 +57,7 @@ class Hybridize(Pattern):
     INVALID = INVALID
 
     def findings(self, facts: Facts, answer: Answer, path: str, options: Options) -> list[Finding]:
-        names = {int(f): str(q) for f, q in answer("function_def")}
+        names = function_names(answer)
         by_name = {int(f) for (f,) in answer.ints("by_name")}
         found = []
         for (function,) in answer.ints("hybridize"):
@@ -84,7 +84,7 @@ class Hybridize(Pattern):
         return found
 
     def skipped(self, facts: Facts, answer: Answer, path: str) -> list[Skip]:
-        names = {int(f): str(q) for f, q in answer("function_def")}
+        names = function_names(answer)
         reasons: dict[int, list[str]] = {}
         for function, reason, node in answer("reject"):
             text = REASONS[str(reason)].format(node=facts.code(int(node)))

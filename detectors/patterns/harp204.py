@@ -5,7 +5,7 @@ from __future__ import annotations
 from harp_refactor.finding import Finding
 
 from ..facts import Facts
-from ..pattern import Options, Pattern
+from ..pattern import Options, Pattern, function_names
 from ..solver import Answer
 from .harp204_examples import INVALID, VALID
 
@@ -38,7 +38,7 @@ class UnsafeTfFunction(Pattern):
     INVALID = INVALID
 
     def findings(self, facts: Facts, answer: Answer, path: str, options: Options) -> list[Finding]:
-        names = {int(f): str(q) for f, q in answer("function_def")}
+        names = function_names(answer)
         printing = {int(e) for (e,) in answer.ints("tf_print")}
         found = []
         for function, node, kind in answer("unsafe"):
