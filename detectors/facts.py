@@ -12,7 +12,8 @@ Vocabulary (all arguments are node ids unless they say otherwise):
     control(P, C)                               P (scope, loop, branch, context) runs C directly
     loop(L)  loop_kind(L, for|while)  loop_target(L, Var)
     loop_nonempty(L)                            statically runs at least once
-    loop_range(L)  range_arg(L, E)              `for _ in range(args)` with simple arguments
+    loop_range(L)  range_arg(L, E)              `for _ in range(args)` with simple, non-literal arguments
+    for_range(L)                                `for _ in range(a)` or `range(a, b)`, literal or simple arguments
     branch(B)                                   if / try / match / loop-else: children may not run
     context(W)                                  a `with` block: children run inside a context manager
     may_skip(S)                                 S follows a break/continue/return/raise in its block
@@ -464,6 +465,8 @@ class _Extractor:
         ):
             return
         values = [arg.value for arg in iterable.args]
+        if all(_is_simple(value) for value in values):
+            self.emit("for_range", loop_id)
         literals = [_int_literal(value) for value in values]
         if all(literal is not None for literal in literals):
             start, stop = (0, literals[0]) if len(literals) == 1 else (literals[0], literals[1])
