@@ -25,14 +25,17 @@ class UnsafeTfFunction(Pattern):
     which runs in the graph on every call; the other effects are reported: move them to TF
     state (`tf.Variable.assign`) or out of the function. A caller that passes a Python
     number changing on every call (a loop counter) makes every call trace the function
-    again: pass a tensor instead (`tf.constant(step)`), or give the function an
-    `input_signature`.
+    again (`reduce_retracing=True` does not help: every Python value is its own trace): the
+    argument is passed as a tensor instead, `tf.constant(step)`, or
+    `tf.constant(step, dtype=tf.float32)` where the function does arithmetic with it (an int
+    tensor does not mix with float ones). The harness checks the results are unchanged: a
+    function that needs the Python value (a shape, a float64 tensor) keeps it.
     """
 
     code = "HARP204"
     title = "tf.function with side effects or retracing"
     rules = "harp204.lp"
-    shown = ("unsafe", "tf_print", "retraces", "function_def")
+    shown = ("unsafe", "tf_print", "retraces", "arithmetic", "function_def")
     requires = "tf_decorated"
     VALID = VALID
     INVALID = INVALID
@@ -54,11 +57,13 @@ class UnsafeTfFunction(Pattern):
             else:
                 why = "move the effect to TF state (a tf.Variable) or out of the function"
                 found.append(Finding(self.code, self.title, path, span, message, no_fix_reason=why))
+        in_arithmetic = {int(x) for _, x in answer("arithmetic")}
         for function, node in answer.ints("retraces"):
+            dtype = "float32" if node in in_arithmetic else None
             message = (
                 f"`{facts.code(node)}` is a Python number that changes on every call of @tf.function "
-                f"`{names[function]}`: each call traces the function again"
+                f"`{names[function]}`: each call traces the function again; pass it as a {dtype or 'int32'} tensor"
             )
-            why = f"pass a tensor (`tf.constant({facts.code(node)})`) or give the function an input_signature"
-            found.append(Finding(self.code, self.title, path, facts.nodes[node].span, message, no_fix_reason=why))
+            fix = {"kind": "tensor_argument", "argument": facts.nodes[node].span, "dtype": dtype}
+            found.append(Finding(self.code, self.title, path, facts.nodes[node].span, message, fix=fix))
         return found

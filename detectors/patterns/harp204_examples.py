@@ -65,6 +65,38 @@ def decay(x, step):
 w = tf.ones([3])
 for epoch in range(5):
     w = decay(w, epoch)
-"""
+""",
+        """
+import tensorflow as tf
+@tf.function
+def decay(x, step):
+    return x * 0.9 ** step
+w = tf.ones([3])
+for epoch in range(5):
+    w = decay(w, tf.constant(epoch, dtype=tf.float32))
+""",
+    ),
+    # a loop counter used as an index: passed as an int tensor
+    Example(
+        """
+import tensorflow as tf
+@tf.function
+def pick(x, i):
+    return x[i]
+rows = tf.ones([4, 3])
+picked = []
+for i in range(4):
+    picked.append(pick(rows, i))
+""",
+        """
+import tensorflow as tf
+@tf.function
+def pick(x, i):
+    return x[i]
+rows = tf.ones([4, 3])
+picked = []
+for i in range(4):
+    picked.append(pick(rows, tf.constant(i)))
+""",
     ),
 )
