@@ -32,11 +32,14 @@ Vocabulary (all arguments are node ids unless they say otherwise):
     call_effect(E, Var)                         if the callee has unknown effects it may write Var
     assigns(S, Var)  mutates(S, Var)  value_of(S, Var, E)  alias(Var, Var2)
     stored_value(E)                             E's value is stored into an attribute or an item
+    returned(E)                                 E's value is returned to the caller
     param(Var)  global_var(Var)  global_effect(Var)  tensor_var(Var)
     spec_tensor(Var, Why)                       speculation: Var is a tensor (Why is a string)
     read_before_def(S, L)                       S's target is read earlier in loop L's body
     arg(C, I, X)  keyword(C, Name, X)           call C's positional argument I / keyword argument Name
     dict_item(D, K, V)                          `{K: V}` in dict display D
+    same_code(E1, E2)                           calls or operations E1 and E2 (E1 first) read the same:
+                                                the same computation, up to layout and comments
     loop_iter(L, E)                             the iterable of for loop L
     function_def(F, Qualname)  param_index(F, Var, I)  method_of(F, Class)
     decorated(F, Qualified)  decorator_call(F, E)   F's decorators (qualified names; calls as exprs)
@@ -53,6 +56,7 @@ Vocabulary (all arguments are node ids unless they say otherwise):
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -299,6 +303,8 @@ class _Extractor:
         self.next_id = 0
         self.loop_depth = 0
         self.module_names: set[str] = set()
+        # calls and operations, for `same_code`
+        self.computations: list[tuple[int, cst.BaseExpression]] = []
 
     # -- bookkeeping -------------------------------------------------------------
     def emit(self, name: str, *args: Term) -> None:
@@ -581,9 +587,10 @@ class _Extractor:
             self.target(node.target, statement_id, scope)
             for root in self.alias_roots(node.target, scope):
                 self.emit("mutates", statement_id, root)
-        elif isinstance(node, (cst.Expr, cst.Return)):
-            if node.value is not None:
-                self.expression(node.value, statement_id, scope)
+        elif isinstance(node, cst.Expr) and node.value is not None:
+            self.expression(node.value, statement_id, scope)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            self.emit("returned", self.expression(node.value, statement_id, scope))
         elif isinstance(node, cst.Raise):
             if node.exc is not None:
                 self.expression(node.exc, statement_id, scope)
@@ -693,8 +700,10 @@ class _Extractor:
                 operand(node.value)
                 self.speculate_member(node.value, node.attr.value, scope)
         elif isinstance(node, cst.Call):
+            self.computations.append((expr_id, node))
             self.call(node, expr_id, statement_id, scope, operand)
         elif isinstance(node, cst.BinaryOperation):
+            self.computations.append((expr_id, node))
             left, right = operand(node.left), operand(node.right)
             op = self.facts.module.code_for_node(node.operator).strip()
             self.emit("binop", expr_id, op)
@@ -990,7 +999,32 @@ def extract(module: cst.Module, knowledge: KnowledgeBase | None = None) -> Facts
     extractor = _Extractor(wrapper, knowledge or load_knowledge())
     extractor.module(wrapper.module)
     _emit_read_before_def(extractor.facts)
+    _emit_same_code(extractor.facts, extractor.computations)
     return extractor.facts
+
+
+def _emit_same_code(facts: Facts, computations: Sequence[tuple[int, cst.BaseExpression]]) -> None:
+    """`same_code(E1, E2)` for computations whose code parses to the same Python AST.
+
+    Grouping by the text without whitespace first keeps this linear; the AST confirms."""
+    code = facts.module.code_for_node
+    groups: dict[str, list[tuple[int, cst.BaseExpression]]] = {}
+    for expr_id, node in computations:
+        groups.setdefault("".join(code(node).split()), []).append((expr_id, node))
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        by_tree: dict[str, list[int]] = {}
+        for expr_id, node in members:
+            try:
+                tree = ast.dump(ast.parse(f"({code(node)})", mode="eval"))
+            except SyntaxError:
+                continue
+            by_tree.setdefault(tree, []).append(expr_id)
+        for ids in by_tree.values():
+            for i, first in enumerate(sorted(ids)):
+                for later in sorted(ids)[i + 1 :]:
+                    facts.atoms.append(("same_code", (first, later)))
 
 
 def _emit_read_before_def(facts: Facts) -> None:

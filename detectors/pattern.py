@@ -42,7 +42,7 @@ class Pattern:
     rules: ClassVar[str]
     shown: ClassVar[tuple[str, ...]] = ()
     # Facts the rules cannot do without: a module that has none of them is skipped unsolved.
-    requires: ClassVar[str] = "loop"
+    requires: ClassVar[tuple[str, ...]] = ("loop",)
     # A fix that must also be this much faster to be kept (wrapping in tf.function can slow code down).
     min_speedup: ClassVar[float | None] = None
     # Verify and time the fix over the whole program where there is one (tracing is paid once).

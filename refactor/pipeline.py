@@ -83,7 +83,7 @@ def find_with_skips(path: str, text: str, module_facts: Facts, settings: Setting
     skipped: list[Skip] = []
     present = {name for name, _ in module_facts.atoms}
     for pattern in settings.patterns():
-        if pattern.requires not in present:
+        if present.isdisjoint(pattern.requires):
             continue
         answer = solve(module_facts, [pattern.rule_path()], settings.options.flags, pattern.shown)
         found.extend(pattern.findings(module_facts, answer, path, settings.options))

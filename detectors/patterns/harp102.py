@@ -1,4 +1,5 @@
-"""HARP102: a cacheable common subgraph computed by two session runs."""
+"""HARP102: a cacheable common subgraph computed by two session runs, or a pure computation
+evaluated twice in eager code."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ class CommonSubgraph(Pattern):
     code = "HARP102"
     title = "cacheable common subgraph"
     rules = "harp102.lp"
-    shown = ("share", "share_feed_dict")
-    requires = "tf_op"
+    shown = ("share", "share_feed_dict", "reuse", "reuse_name")
+    requires = ("tf_op", "same_code")
     VALID = VALID
     INVALID = INVALID
 
@@ -51,4 +52,28 @@ class CommonSubgraph(Pattern):
                 "feed_dict": facts.nodes[feed_dicts[second]].span if second in feed_dicts else None,
             }
             found.append(Finding(self.code, self.title, path, span, message, fix=fix))
+        return found + self.repeated(facts, answer, path)
+
+    def repeated(self, facts: Facts, answer: Answer, path: str) -> list[Finding]:
+        """Eager code: one finding per first computation, with every later one that may reuse it."""
+        names = {int(first): str(var).rsplit(".", 1)[-1] for first, var in answer("reuse_name")}
+        again: dict[int, list[int]] = {}
+        for first, later in answer.ints("reuse"):
+            again.setdefault(first, []).append(later)
+        found = []
+        for first, later in sorted(again.items()):
+            later.sort()
+            lines = ", ".join(str(facts.nodes[e].span.line) for e in later)
+            message = (
+                f"`{facts.code(first)}` is computed again at line{'s' if len(later) > 1 else ''} {lines} from the "
+                "same inputs: compute it once and reuse the value"
+            )
+            fix = {
+                "kind": "reuse",
+                "first": facts.nodes[first].span,
+                "again": tuple(facts.nodes[e].span for e in later),
+                "name": names.get(first),
+            }
+            span = facts.nodes[later[0]].span
+            found.append(Finding(self.code, "repeated pure computation", path, span, message, fix=fix))
         return found

@@ -30,7 +30,7 @@ class GraphConstructionInLoop(Pattern):
     title = "graph construction inside a loop"
     rules = "harp201.lp"
     shown = ("build", "build_statement", "grows", "grows_call", "function_def")
-    requires = "tf_op"
+    requires = ("tf_op",)
     VALID = VALID
     INVALID = INVALID
 

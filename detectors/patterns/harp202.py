@@ -29,7 +29,7 @@ class UnrolledLoop(Pattern):
     title = "Python loop unrolls graph construction"
     rules = "harp202.lp"
     shown = ("unrolled", "while_loop", "loop_var", "unrolled_tf2", "loop_iter")
-    requires = "tf_op"
+    requires = ("tf_op",)
     # The rewrite pays off in building and optimising the graph, so time the whole program.
     timed_as_program = True
     VALID = VALID

@@ -50,7 +50,7 @@ class Hybridize(Pattern):
     title = "eager function could run as a graph"
     rules = "harp203.lp"
     shown = ("hybridize", "by_name", "reject", "function_def")
-    requires = "function_def"
+    requires = ("function_def",)
     min_speedup = 1.0
     timed_as_program = True
     VALID = VALID

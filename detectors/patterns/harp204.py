@@ -36,7 +36,7 @@ class UnsafeTfFunction(Pattern):
     title = "tf.function with side effects or retracing"
     rules = "harp204.lp"
     shown = ("unsafe", "tf_print", "retraces", "arithmetic", "function_def")
-    requires = "tf_decorated"
+    requires = ("tf_decorated",)
     VALID = VALID
     INVALID = INVALID
 

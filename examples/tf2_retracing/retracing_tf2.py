@@ -31,5 +31,6 @@ weights = w.numpy()
 error = tf.reduce_mean((tf.matmul(x, w) - y) ** 2).numpy()
 
 if __name__ == "__main__":
-    traces = decayed_step.experimental_get_tracing_count()
-    print(f"{EPOCHS} epochs, mean squared error = {error:.6f}, traces = {traces}")
+    print(
+        f"{EPOCHS} epochs, mean squared error = {error:.6f}, traces = {decayed_step.experimental_get_tracing_count()}"
+    )

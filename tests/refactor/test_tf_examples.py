@@ -18,6 +18,7 @@ CASES = [
     ("tf1_graph_growth", "graph_growth_tf1.py", "HARP201", "(weights, final_loss)"),
     ("tf1_dict_learn", "dict_learn_tf1.py", "HARP101", "codes"),
     ("tf1_rbm", "rbm_tf1.py", "HARP102", "(errors1, errors2)"),
+    ("tf2_gp_likelihood", "gp_likelihood_tf2.py", "HARP102", "(scores, best_length_scale)"),
     ("tf1_char_rnn", "char_rnn_tf1.py", "HARP202", "(losses, final_hidden)"),
     ("tf2_eager_training", "train_eager.py", "HARP203", "(train(), [w.numpy() for w in model.trainable_variables])"),
     ("tf2_retracing", "retracing_tf2.py", "HARP204", "(weights, error)"),
