@@ -333,12 +333,19 @@ class Harness:
         """Is there a program to run: an entry command, or the file's own `__main__` block?"""
         return bool(self.settings.entry) or self.has_main_block()
 
-    def check(self, rewritten: str, functions: Sequence[str] | None = None, whole_program: bool = False) -> Verdict:
+    def check(
+        self,
+        rewritten: str,
+        functions: Sequence[str] | None = None,
+        whole_program: bool = False,
+        min_speedup: float | None = None,
+    ) -> Verdict:
         """The verdict on one rewritten version of the file; never raises.
 
         `whole_program` runs and times the program even when only functions changed, where
         there is one: a change whose cost is paid once per process (tracing a tf.function)
-        is then timed as the program pays it.
+        is then timed as the program pays it. `min_speedup` overrides the settings' floor
+        for this version.
         """
         self.versions += 1
         evidence = _Evidence()
@@ -361,7 +368,8 @@ class Harness:
             verdict = Verdict(COULD_NOT_VERIFY, reason=f"the original could not run: {error}")
         except ImportError as error:  # the comparison needs NumPy in this process
             verdict = Verdict(COULD_NOT_VERIFY, reason=f"{error}: install numpy to compare results")
-        return _conclude(self.path, rewritten, verdict, evidence, self.settings)
+        settings = self.settings if min_speedup is None else replace(self.settings, min_speedup=min_speedup)
+        return _conclude(self.path, rewritten, verdict, evidence, settings)
 
 
 @contextmanager

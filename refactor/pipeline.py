@@ -19,6 +19,7 @@ from harp_refactor.transforms.base import Transform, TransformError, transforms
 from .errors import ConfigError, HarpError
 from .finding import Finding, Skip
 from .patch import Patch, unified_diff
+from .shift import SpanLost, line_map, shifted
 
 # Applying fixes can expose new ones (a moved statement makes its readers invariant).
 MAX_FIX_ROUNDS = 4
@@ -121,16 +122,21 @@ def apply_fixes(path: str, text: str, findings: Sequence[Finding]) -> str:
         transform = available.get(str(finding.fix.get("kind"))) if finding.fixable else None
         if transform is not None:
             by_transform.setdefault(transform, []).append(finding)
-    # Spans point into the original text: after one span-located transform has moved
-    # lines, the next one's findings wait for the fixpoint's next analysis (fix_text).
-    # Transforms that locate their target by name run last, on the shifted text.
-    moved = False
+    # Spans point into the analysed text: after a transform has edited it, the next one's
+    # spans are carried over where their lines survived; a group with a span on an edited
+    # line waits for the fixpoint's next analysis (fix_text). Transforms that locate their
+    # target by name run last, on the edited text.
+    analysed = text
     for transform, group in sorted(by_transform.items(), key=lambda item: (item[0].by_name, item[1][0].sort_key)):
-        if moved and not transform.by_name:
-            continue
+        if text != analysed and not transform.by_name:
+            lines = line_map(analysed, text)
+            try:
+                group = [shifted(finding, lines) for finding in group]
+            except SpanLost:
+                continue
         new = transform.apply(text, group)
         _check_compiles(path, new)
-        moved, text = moved or new != text, new
+        text = new
     return text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from harp_refactor.detectors.pattern import Pattern
 from harp_refactor.detectors.patterns import all_patterns
@@ -25,10 +25,17 @@ def _as_program(findings: Sequence[Finding]) -> bool:
     return any(_pattern(f).timed_as_program for f in findings)
 
 
-def _settings_for(findings: Sequence[Finding], settings: HarnessSettings) -> HarnessSettings:
-    """A pattern whose rewrite can make code slower (tf.function) must also be faster to be kept."""
+def _floor(findings: Sequence[Finding], settings: HarnessSettings) -> float | None:
+    """The speed these fixes must reach: the user's floor, raised by patterns whose rewrite can
+    make code slower (tf.function)."""
     floors = [m for m in (settings.min_speedup, *(_pattern(f).min_speedup for f in findings)) if m is not None]
-    return replace(settings, min_speedup=max(floors)) if floors else settings
+    return max(floors) if floors else None
+
+
+def _gated(findings: Sequence[Finding]) -> bool:
+    """Must a fix among several prove its own speed? The whole patch being faster says nothing
+    about a tf.function wrapped alongside a fix that saves enough to hide a slowdown."""
+    return len(findings) > 1 and any(_pattern(f).min_speedup is not None for f in findings)
 
 
 @dataclass(frozen=True)
@@ -41,28 +48,33 @@ class VerifiedPatch:
 
 
 def verify_patch(patch: Patch, settings: HarnessSettings) -> VerifiedPatch:
-    """Verify the whole patch; when it fails, each fix alone, then the ones that passed together.
+    """Verify the whole patch; when it fails, or one of its fixes must prove its own speed, each
+    fix alone, then the ones that passed together.
 
     All versions go through one harness, so the original is run, and the frameworks are
     imported, once per file.
     """
-    settings = _settings_for(patch.findings, settings)
+    findings = patch.findings
     with open_harness(patch.path, patch.original, settings) as harness:
-        whole = harness.check(patch.new, whole_program=_as_program(patch.findings))
-        if whole.accepted or len(patch.findings) < 2:
-            return VerifiedPatch(patch if whole.accepted else None, whole, {f: whole for f in patch.findings})
+
+        def check(text: str, fixes: Sequence[Finding]) -> Verdict:
+            return harness.check(text, whole_program=_as_program(fixes), min_speedup=_floor(fixes, settings))
+
+        whole = None if _gated(findings) else check(patch.new, findings)
+        if whole is not None and (whole.accepted or len(findings) < 2):
+            return VerifiedPatch(patch if whole.accepted else None, whole, {f: whole for f in findings})
         alone: dict[Finding, Verdict] = {}
-        for finding in patch.findings:
+        for finding in findings:
             try:
-                text = apply_fixes(patch.path, patch.original, [finding])
-                alone[finding] = harness.check(text, whole_program=_as_program([finding]))
+                alone[finding] = check(apply_fixes(patch.path, patch.original, [finding]), [finding])
             except TransformError as error:
                 alone[finding] = Verdict(COULD_NOT_VERIFY, reason=f"this fix cannot be applied alone: {error}")
         passed = [finding for finding, verdict in alone.items() if verdict.accepted]
+        together = None
         if passed:
-            text = apply_fixes(patch.path, patch.original, passed)
-            together = harness.check(text, whole_program=_as_program(passed))
+            text = patch.new if len(passed) == len(findings) else apply_fixes(patch.path, patch.original, passed)
+            together = alone[passed[0]] if len(passed) == 1 else check(text, passed)
             if together.accepted:
                 partial = Patch(patch.path, tuple(passed), patch.original, text)
                 return VerifiedPatch(partial, together, {**alone, **{f: together for f in passed}})
-        return VerifiedPatch(None, whole, alone)
+        return VerifiedPatch(None, whole or together or alone[findings[0]], alone)

@@ -58,8 +58,8 @@ class CommonSubgraph(Pattern):
         """Eager code: one finding per first computation, with every later one that may reuse it."""
         names = {int(first): str(var).rsplit(".", 1)[-1] for first, var in answer("reuse_name")}
         again: dict[int, list[int]] = {}
-        for first, later in answer.ints("reuse"):
-            again.setdefault(first, []).append(later)
+        for first, repeat in answer.ints("reuse"):
+            again.setdefault(first, []).append(repeat)
         found = []
         for first, later in sorted(again.items()):
             later.sort()

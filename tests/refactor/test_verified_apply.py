@@ -35,6 +35,39 @@ if __name__ == "__main__":
     print(total(Batches(), 4))
 """
 
+# A hoist that saves most of the program's time, and a tf.function that, called once, costs
+# more to trace than it saves: the patch as a whole is faster, the decorator is not.
+HOIST_AND_SLOW_TF_FUNCTION = """
+import numpy as np
+import tensorflow as tf
+
+
+def normalise_step(x):
+    centred = x - tf.reduce_mean(x)
+    scaled = centred / tf.math.reduce_std(x)
+    clipped = tf.clip_by_value(scaled, -3.0, 3.0)
+    squashed = tf.tanh(clipped) + tf.sigmoid(clipped) - tf.nn.softplus(clipped)
+    ranked = tf.sort(squashed) * tf.cumsum(squashed) + tf.math.cumprod(tf.ones_like(squashed))
+    mixed = tf.einsum("i,j->ij", ranked, squashed)
+    summary = tf.linalg.trace(mixed) + tf.reduce_max(mixed) - tf.reduce_min(mixed)
+    return summary * tf.reduce_sum(tf.abs(ranked)) + tf.reduce_logsumexp(squashed)
+
+
+def gram_trace(D, n):
+    total = 0.0
+    for _ in range(n):
+        total += float(np.trace(D @ D.T))
+    return total
+
+
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((300, 300))
+    result = gram_trace(D, 100)
+    summary = normalise_step(tf.constant(rng.standard_normal(8))).numpy()
+    print(result, summary)
+"""
+
 
 def harp(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -80,3 +113,18 @@ class TestRejectedFix:
         (finding,) = json.loads(result.stdout)["findings"]
         assert finding["verdict"]["status"] == "unverified"
         assert finding["diff"]
+
+
+class TestPerFixSpeed:
+    def test_a_slower_tf_function_is_withdrawn_beside_a_faster_fix(
+        self, tmp_path: Path, write: Callable[[str, str], Path]
+    ) -> None:
+        """HARP203 must be faster on its own: the hoist is written, the decorator is withdrawn as too slow."""
+        program = write("mixed.py", HOIST_AND_SLOW_TF_FUNCTION)
+        result = harp(tmp_path, "--apply", "--format", "json", "mixed.py")
+        verdicts = {f["code"]: f["verdict"] for f in json.loads(result.stdout)["findings"]}
+        assert verdicts["HARP101"]["status"] == "equivalent"
+        assert verdicts["HARP203"]["status"] == "too_slow", verdicts["HARP203"]
+        assert verdicts["HARP203"]["speedup"] < 1.0
+        written = program.read_text(encoding="utf-8")
+        assert "trace_D_D_T = np.trace(D @ D.T)" in written and "@tf.function" not in written
