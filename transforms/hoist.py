@@ -250,10 +250,13 @@ class _Rewriter(cst.CSTTransformer):
         return [*statements, loop.with_changes(leading_lines=loop.leading_lines[blank:])]
 
     def guard_condition(self, span: Span) -> str:
-        """`n > 0` for `range(n)`, `a < b` for `range(a, b)`: true exactly when the loop runs."""
+        """`n > 0` for `range(n)`, `a < b` for `range(a, b)`, `len(xs) > 0` for `xs`: true exactly
+        when the loop runs."""
         loop = self.planner.node(span, "loop")
+        if isinstance(loop, cst.For) and isinstance(loop.iter, cst.Name):
+            return f"len({loop.iter.value}) > 0"
         if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
-            raise TransformError("only a `for ... in range(...)` loop can be guarded")
+            raise TransformError("only a `for ... in range(...)` or `for ... in NAME` loop can be guarded")
         args = [self.planner.code(arg.value).strip() for arg in loop.iter.args]
         wrapped = [
             code

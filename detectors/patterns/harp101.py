@@ -20,6 +20,7 @@ _SPECULATION = {
     "untouched_by_call": "HARP speculation 1: a call of unknown effect changes only what it is given",
     "reassociation": "--aggressive rewrites the product by distributivity and associativity",
     "io_only": "HARP speculation 5: I/O is logging or data loading with no other effect",
+    "sized_iterable": "the guard `len(xs) > 0` holds exactly when `for x in xs` runs",
 }
 
 
@@ -242,6 +243,13 @@ class _Context:
             )
         if kind == "io_only":
             return Assumption(f"`{code}` only prints or logs", why, kind, "read what the call does")
+        if kind == "sized_iterable":
+            return Assumption(
+                f"`{code}` is a list, tuple, array or other sized collection, not a generator",
+                why,
+                kind,
+                f"check that `len({code})` works (the harness runs it)",
+            )
         return Assumption(
             "floating-point results will differ from the original within tolerance",
             why,

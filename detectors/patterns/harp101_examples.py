@@ -362,13 +362,47 @@ def f(xs):
     return total
 """,
     ),
-    # a loop that cannot be guarded: only a suggestion
+    # a loop over a collection whose length the code takes: guarded by that length
+    Example(
+        """
+import torch
+def f(W, batches):
+    out = []
+    weight = 1.0 / len(batches)
+    for b in batches:
+        out.append(weight * b @ torch.linalg.inv(W))
+    return out
+""",
+        """
+import torch
+def f(W, batches):
+    out = []
+    weight = 1.0 / len(batches)
+    if len(batches) > 0:
+        inv_W = torch.linalg.inv(W)
+    for b in batches:
+        out.append(weight * b @ inv_W)
+    return out
+""",
+    ),
+    # a parameter that is only iterated may be a generator (no length): only a suggestion
     Example(
         """
 import torch
 def f(W, batches):
     out = []
     for b in batches:
+        out.append(b @ torch.linalg.inv(W))
+    return out
+""",
+    ),
+    # a loop over a generator expression cannot be guarded: only a suggestion
+    Example(
+        """
+import torch
+def f(W, batches):
+    out = []
+    for b in (x * 2 for x in batches):
         out.append(b @ torch.linalg.inv(W))
     return out
 """,
