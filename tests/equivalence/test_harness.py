@@ -1716,6 +1716,42 @@ def log_body(log: str) -> str:
 # The tests.
 # ---------------------------------------------------------------------------------------------
 
+# A guard `len(batches) > 0` is right for the lists made up for `project`, wrong for the
+# generator the program passes (which no capture can keep): the program run must catch it.
+CASES["numpy_len_of_generator"] = case(
+    """
+    import numpy as np
+
+    def project(W, batches):
+        out = []
+        for b in batches:
+            out.append(b @ np.linalg.inv(W))
+        return out
+
+    if __name__ == "__main__":
+        rng = np.random.default_rng(0)
+        W = rng.standard_normal((4, 4)) + 4 * np.eye(4)
+        result = project(W, (rng.standard_normal((2, 4)) for _ in range(3)))
+    """,
+    """
+    import numpy as np
+
+    def project(W, batches):
+        out = []
+        if len(batches) > 0:
+            inv_W = np.linalg.inv(W)
+        for b in batches:
+            out.append(b @ inv_W)
+        return out
+
+    if __name__ == "__main__":
+        rng = np.random.default_rng(0)
+        W = rng.standard_normal((4, 4)) + 4 * np.eye(4)
+        result = project(W, (rng.standard_normal((2, 4)) for _ in range(3)))
+    """,
+)
+
+
 WRONG = [
     # name, words the reason and the log (beyond its verdict line) must both contain, more words the log must contain
     pytest.param(
@@ -1730,6 +1766,7 @@ WRONG = [
         "torch_returns_numpy", ("['return']", "torch.Tensor", "numpy.ndarray"), (), id="torch-returns-numpy-array"
     ),
     pytest.param("torch_keepdim", ("shape",), ("row_sums: got",), id="torch-keepdim-shape"),
+    pytest.param("numpy_len_of_generator", ("TypeError", "has no len"), ("program run",), id="numpy-len-of-generator"),
     pytest.param("torch_nan_introduced", ("nan",), ("soft_root: got",), id="torch-nan-introduced"),
     pytest.param("torch_writes_into_argument", ("['args'][0]",), ("scaled: got",), id="torch-writes-into-argument"),
     pytest.param(
