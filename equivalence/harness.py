@@ -169,6 +169,7 @@ class Harness:
         self.inputs: dict[str, tuple[list[bytes], str]] = {}
         self.expected: dict[tuple[str, int], Any] = {}
         self.program_expected: Any = None
+        self.program_failure: _Unverifiable | RunnerFailed | None = None
 
     def copy(self, source: str) -> Path:
         """A private copy of the project with `source` as the file under test."""
@@ -303,13 +304,19 @@ class Harness:
         def program(root: Path) -> dict[str, Any]:
             return {"path": str(root / entry[0]), "argv": entry[1:], "printed": self.settings.compare_printed_numbers}
 
+        if self.program_failure is not None:  # every later version meets the same original
+            raise self.program_failure
         if self.program_old is None:
             first_copy, self.again_copy = self.copy(self.original), self.copy(self.original)
             self.program_old = old = self.runner(first_copy)
-            first = old.request("program", **program(first_copy))["outcome"]
-            old.request("setup", root=str(self.again_copy), seed=0)
-            second = old.request("program", **program(self.again_copy))["outcome"]
-            _self_check(first, second)
+            try:
+                first = old.request("program", **program(first_copy))["outcome"]
+                old.request("setup", root=str(self.again_copy), seed=0)
+                second = old.request("program", **program(self.again_copy))["outcome"]
+                _self_check(first, second)
+            except (_Unverifiable, RunnerFailed) as error:
+                self.program_failure = error
+                raise
             self.program_expected = first
         new_copy = self.copy(rewritten)
         self.start_new(new_copy)

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from harp_refactor.equivalence.harness import HarnessSettings, verify
+from harp_refactor.equivalence.harness import HarnessSettings, open_harness, verify
 from harp_refactor.equivalence.process import Limits
 from harp_refactor.equivalence.verdict import COULD_NOT_VERIFY, EQUIVALENT, NOT_EQUIVALENT, TOO_SLOW, Verdict
 
@@ -1978,6 +1978,17 @@ class TestNondeterminism:
         assert "nondeterministic" in verdict.reason
         assert where in verdict.reason
         assert verdict.log and Path(verdict.log).is_file()
+
+    def test_every_later_version_meets_the_same_verdict(self, tmp_path: Path) -> None:
+        """After the original disagreed with itself, a second version is not compared with nothing."""
+        spec = CASES["nondeterministic_clock_seed"]
+        program = tmp_path / "clock.py"
+        program.write_text(spec.original, encoding="utf-8")
+        settings = HarnessSettings(log_dir=tmp_path / "logs")
+        with open_harness(str(program), spec.original, settings) as harness:
+            verdicts = [harness.check(spec.rewritten), harness.check(spec.rewritten + "\nextra = 1\n")]
+        assert [v.status for v in verdicts] == [COULD_NOT_VERIFY, COULD_NOT_VERIFY], verdicts
+        assert all("nondeterministic" in v.reason for v in verdicts)
 
 
 class TestCrashes:
