@@ -6,13 +6,15 @@ import importlib
 import pkgutil
 from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from harp_refactor.errors import HarpError
 from harp_refactor.finding import Finding, Span
+
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 
 
 class TransformError(HarpError, RuntimeError):
@@ -32,6 +34,15 @@ class Transform:
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         raise NotImplementedError
+
+
+def first_at_span(module: cst.Module, kind: type[NodeT] | tuple[type[NodeT], ...]) -> dict[Span, NodeT]:
+    """The outermost node of `kind` at each span (a positional `Arg` and its value share one)."""
+    found: dict[Span, NodeT] = {}
+    for span, node in located(module):
+        if isinstance(node, kind):
+            found.setdefault(span, node)
+    return found
 
 
 def located(module: cst.Module) -> Iterator[tuple[Span, cst.CSTNode]]:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider
 
-from harp_refactor.finding import Finding, Span
+from harp_refactor.finding import Finding
 
-from .base import Transform, TransformError, located
+from .base import Transform, TransformError, first_at_span
 from .names import fresh, hint_for, names_in
 
 
@@ -23,10 +23,7 @@ class ReuseComputation(Transform):
         wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
         module = wrapper.module
         parents = wrapper.resolve(ParentNodeProvider)
-        at: dict[Span, cst.BaseExpression] = {}
-        for span, node in located(module):
-            if isinstance(node, cst.BaseExpression):
-                at.setdefault(span, node)
+        at = first_at_span(module, cst.BaseExpression)
         taken = names_in(module)
         replaced: dict[cst.CSTNode, str] = {}
         inserted: dict[cst.CSTNode, list[cst.BaseStatement]] = {}

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from harp_refactor.finding import Finding, Span
+from harp_refactor.finding import Finding
 
-from .base import Transform, TransformError, located
+from .base import Transform, TransformError, first_at_span
 from .names import fresh, names_in
 
 
@@ -28,10 +28,7 @@ class ShareSessionResults(Transform):
 
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
-        calls: dict[Span, cst.Call] = {}
-        for span, node in located(module):
-            if isinstance(node, cst.Call):
-                calls.setdefault(span, node)
+        calls = first_at_span(module, cst.Call)
         taken = names_in(module)
         shared = _Shared()
         for finding in sorted(findings, key=lambda f: (f.span.line, f.span.col, f.fix["tensor"])):
