@@ -8,7 +8,7 @@ import libcst as cst
 
 from harp_refactor.finding import Finding
 
-from .base import Transform, TransformError, located
+from .base import Transform, TransformError, first_at_span
 from .decorate import tensorflow_alias
 
 _REPLACEMENT = {"tf_print": "print"}
@@ -22,10 +22,8 @@ class UseTensorFlowCallee(Transform):
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
         wanted = {f.fix["call"]: _REPLACEMENT[f.fix["kind"]] for f in findings}
-        targets: dict[cst.CSTNode, str] = {}
-        for span, node in located(module):
-            if isinstance(node, cst.Call) and span in wanted and isinstance(node.func, cst.Name):
-                targets[node] = wanted[span]
+        calls = first_at_span(module, cst.Call)
+        targets = {calls[s]: name for s, name in wanted.items() if s in calls and isinstance(calls[s].func, cst.Name)}
         if len(targets) != len(wanted):
             raise TransformError("a call to rewrite is not where it was: the file changed since it was analysed")
         alias = tensorflow_alias(module)

@@ -5,29 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 
 from harp_refactor.finding import Finding
 
 from .base import Transform, TransformError, first_at_span
-
-
-def torch_alias(module: cst.Module) -> str | None:
-    """The name a module-level `import torch` binds (`import torch as th` → `th`;
-    `import torch.nn` binds `torch` too), or None when there is no such import."""
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if not isinstance(small, cst.Import):
-                continue
-            for alias in small.names:
-                name = get_full_name_for_node(alias.name) or ""
-                if alias.asname is None and (name == "torch" or name.startswith("torch.")):
-                    return "torch"
-                if name == "torch" and alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    return alias.asname.name.value
-    return None
+from .names import torch_alias
 
 
 class EnableCudnnBenchmark(Transform):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 
 from harp_refactor.finding import Finding
 
 from .base import Transform, TransformError
+from .names import module_imports
 
 _TENSORFLOW_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"})
 
@@ -17,17 +17,9 @@ _TENSORFLOW_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorfl
 def tensorflow_alias(module: cst.Module) -> str:
     """The name the module imports TensorFlow as (`import tensorflow as tf` → `tf`, and
     `import tensorflow.compat.v1 as tf` → `tf`: TF1 code wants its own API's functions)."""
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    if get_full_name_for_node(alias.name) in _TENSORFLOW_MODULES:
-                        asname = alias.asname.name if alias.asname else None
-                        if isinstance(asname, cst.Name):
-                            return asname.value
-                        return get_full_name_for_node(alias.name) or "tensorflow"
+    for name, asname in module_imports(module):
+        if name in _TENSORFLOW_MODULES:
+            return asname or name
     raise TransformError("the module does not `import tensorflow`; add the decorator by hand")
 
 

@@ -11,7 +11,7 @@ import libcst as cst
 from harp_refactor.finding import Finding, Span
 
 from .base import Transform, TransformError, located
-from .names import fresh, hint_for, names_in
+from .names import bound_in, fresh, hint_for, names_in
 
 
 @dataclass
@@ -205,7 +205,7 @@ class _Rewriter(cst.CSTTransformer):
                 and isinstance(previous.body, cst.IndentedBlock)
                 and isinstance(statement.body, cst.IndentedBlock)
                 and _same_code(previous.test, statement.test)
-                and not _bound_in(previous.body) & names_in(previous.test)
+                and not bound_in(previous.body) & names_in(previous.test)
             ):
                 merged[-1] = previous.with_changes(
                     body=previous.body.with_changes(body=[*previous.body.body, *statement.body.body])
@@ -273,30 +273,6 @@ class _Rewriter(cst.CSTTransformer):
 
 def _same_code(left: cst.CSTNode, right: cst.CSTNode) -> bool:
     return cst.Module([]).code_for_node(left) == cst.Module([]).code_for_node(right)
-
-
-def _bound_in(node: cst.CSTNode) -> set[str]:
-    """Names a block assigns anywhere (conservatively: every name in a store position)."""
-    found: set[str] = set()
-
-    class Targets(cst.CSTVisitor):
-        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
-            found.update(names_in(target))
-
-        def visit_AugAssign(self, target: cst.AugAssign) -> None:
-            found.update(names_in(target.target))
-
-        def visit_AnnAssign(self, target: cst.AnnAssign) -> None:
-            found.update(names_in(target.target))
-
-        def visit_NamedExpr(self, target: cst.NamedExpr) -> None:
-            found.update(names_in(target.target))
-
-        def visit_For(self, target: cst.For) -> None:
-            found.update(names_in(target.target))
-
-    node.visit(Targets())
-    return found
 
 
 def _keep_body(loop: cst.For | cst.While) -> cst.For | cst.While:

@@ -1,11 +1,14 @@
-"""Readable, collision-free names for the temporaries a transform introduces."""
+"""Names in libCST trees: the ones a block reads or binds, what a module imports a framework
+as, and readable, collision-free names for the temporaries a transform introduces."""
 
 from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterator
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 _MAX_LENGTH = 24
 
@@ -20,6 +23,57 @@ def names_in(node: cst.CSTNode) -> set[str]:
 
     node.visit(Collector())
     return found
+
+
+def bound_in(node: cst.CSTNode) -> set[str]:
+    """Names `node` binds anywhere (conservatively: every name in a store position)."""
+    found: set[str] = set()
+
+    class Targets(cst.CSTVisitor):
+        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+            found.update(names_in(target))
+
+        def visit_AugAssign(self, target: cst.AugAssign) -> None:
+            found.update(names_in(target.target))
+
+        def visit_AnnAssign(self, target: cst.AnnAssign) -> None:
+            found.update(names_in(target.target))
+
+        def visit_NamedExpr(self, target: cst.NamedExpr) -> None:
+            found.update(names_in(target.target))
+
+        def visit_For(self, target: cst.For) -> None:
+            found.update(names_in(target.target))
+
+        def visit_AsName(self, target: cst.AsName) -> None:
+            found.update(names_in(target.name))
+
+    node.visit(Targets())
+    return found
+
+
+def module_imports(module: cst.Module) -> Iterator[tuple[str, str | None]]:
+    """Each module-level `import A.B as c`, as ("A.B", "c") (None without `as`)."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    asname = alias.asname.name if alias.asname else None
+                    name = get_full_name_for_node(alias.name) or ""
+                    yield name, asname.value if isinstance(asname, cst.Name) else None
+
+
+def torch_alias(module: cst.Module) -> str | None:
+    """The name a module-level `import torch` binds (`import torch as th` → `th`;
+    `import torch.nn` binds `torch` too), or None when there is no such import."""
+    for name, asname in module_imports(module):
+        if asname is None and (name == "torch" or name.startswith("torch.")):
+            return "torch"
+        if name == "torch" and asname is not None:
+            return asname
+    return None
 
 
 def hint_for(node: cst.BaseExpression) -> str:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from harp_refactor.finding import Finding
 
-from .base import Transform, TransformError, located
+from .base import Transform, TransformError, first_at_span
 from .decorate import tensorflow_alias
 
 
@@ -22,10 +22,8 @@ class PassAsTensor(Transform):
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
         wanted = {f.fix["argument"]: f.fix["dtype"] for f in findings}
-        targets: dict[cst.CSTNode, str | None] = {}
-        for span, node in located(module):
-            if span in wanted and isinstance(node, cst.BaseExpression) and not isinstance(node, cst.Arg):
-                targets.setdefault(node, wanted[span])
+        at = first_at_span(module, cst.BaseExpression)
+        targets = {at[span]: dtype for span, dtype in wanted.items() if span in at}
         if len(targets) != len(wanted):
             raise TransformError("an argument to rewrite is not where it was: the file changed since it was analysed")
         alias = tensorflow_alias(module)

@@ -9,7 +9,7 @@ import libcst as cst
 
 from harp_refactor.finding import Finding
 
-from .base import Transform, TransformError, located
+from .base import Transform, TransformError, first_at_span
 from .decorate import tensorflow_alias
 from .names import fresh, names_in
 
@@ -30,7 +30,8 @@ class GraphWhileLoop(Transform):
     def apply(self, source: str, findings: Sequence[Finding]) -> str:
         module = cst.parse_module(source)
         wanted = {f.fix["loop"]: tuple(f.fix["carried"]) for f in findings}
-        loops = {node: wanted[span] for span, node in located(module) if span in wanted and isinstance(node, cst.For)}
+        at = first_at_span(module, cst.For)
+        loops = {at[span]: carried for span, carried in wanted.items() if span in at}
         if len(loops) != len(wanted):
             raise TransformError("a loop to rewrite is not where it was: the file changed since it was analysed")
         alias = tensorflow_alias(module)

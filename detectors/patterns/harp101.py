@@ -11,17 +11,8 @@ from ..facts import Facts
 from ..pattern import Example, Options, Pattern
 from ..resolve import definition_site
 from ..solver import Answer
+from ..speculation import SPECULATION, tensor_reasons, tensor_type
 from .harp101_examples import INVALID, VALID
-
-_SPECULATION = {
-    "tensor_type": "HARP speculation 2: a value used with tensor-only members is a tensor",
-    "attribute_read": "HARP speculation 1: reading an attribute has no side effect",
-    "pure_function": "--speculative: a function we cannot see into is taken to be pure",
-    "untouched_by_call": "HARP speculation 1: a call of unknown effect changes only what it is given",
-    "reassociation": "--aggressive rewrites the product by distributivity and associativity",
-    "io_only": "HARP speculation 5: I/O is logging or data loading with no other effect",
-    "sized_iterable": "the guard `len(xs) > 0` holds exactly when `for x in xs` runs",
-}
 
 
 class LoopInvariant(Pattern):
@@ -59,10 +50,7 @@ class LoopInvariant(Pattern):
         for assumed, kind, node in answer("assume"):
             assumptions.setdefault(int(assumed), []).append((str(kind), int(node)))
         statement_value = {int(s): int(e) for s, _, e in answer("value_of")}
-        why_tensor: dict[str, str] = {}
-        for var, why in answer("spec_tensor"):
-            why_tensor.setdefault(str(var), str(why))
-        context = _Context(facts, path, assumptions, guards, why_tensor, set(statement_value.values()))
+        context = _Context(facts, path, assumptions, guards, tensor_reasons(answer), set(statement_value.values()))
 
         found = [context.hoist(expr_id, loop_id) for expr_id, loop_id in answer.ints("hoist")]
         for statement_id, loop_id in answer.ints("hoist_statement"):
@@ -215,11 +203,9 @@ class _Context:
 
     def assumption(self, kind: str, node_id: int) -> Assumption:
         code = self.facts.code(node_id)
-        why = _SPECULATION[kind]
+        why = SPECULATION[kind]
         if kind == "tensor_type":
-            var = code
-            reason = next((w for v, w in self.why_tensor.items() if v.rsplit(".", 1)[-1] == var), "")
-            return Assumption(f"`{var}` is a tensor or array", f"{why} ({reason})", kind, f"check the type of `{var}`")
+            return tensor_type(code, self.why_tensor)
         if kind == "attribute_read":
             return Assumption(
                 f"reading `{code}` has no side effect and gives the same object each time",

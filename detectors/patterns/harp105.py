@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import libcst as cst
 
 from harp_refactor.assumption import Assumption
 from harp_refactor.finding import Finding
+from harp_refactor.transforms.names import names_in
 
 from ..facts import Facts
 from ..pattern import Options, Pattern, function_names
 from ..solver import Answer
+from ..speculation import SPECULATION, tensor_reasons, tensor_type
 from .harp105_examples import INVALID, VALID
-
-_SPECULATION = {
-    "tensor_type": "HARP speculation 2: a value used with tensor-only members is a tensor",
-    "attribute_read": "HARP speculation 1: reading an attribute has no side effect",
-    "pure_function": "--speculative: a function we cannot see into is taken to be pure",
-}
 
 _KEPT = {
     "random": "draws from the random number generator: removing it would change every random value drawn after it",
@@ -69,7 +63,7 @@ class UnusedComputation(Pattern):
         assumed: dict[int, set[tuple[str, int]]] = {}
         for statement, kind, node in answer("assume"):
             assumed.setdefault(int(statement), set()).add((str(kind), int(node)))
-        why_tensor = {str(var).rsplit(".", 1)[-1]: str(why) for var, why in answer("spec_tensor")}
+        why_tensor = tensor_reasons(answer)
         found = [
             self.removal(facts, path, statement, dead, variables, assumed, why_tensor, options)
             for statement in sorted(dead)
@@ -225,25 +219,17 @@ def _readers(facts: Facts, statement: int, dead: dict[int, int], variables: dict
             continue
         name = _short(var)
         for other, function in dead.items():
-            if other not in group and function == dead[statement] and name in _names_in(facts.nodes[other].node):
+            if other not in group and function == dead[statement] and name in names_in(facts.nodes[other].node):
                 group.append(other)
                 pending.append(other)
     return group
 
 
-def _names_in(node: cst.CSTNode) -> Iterator[str]:
-    if isinstance(node, cst.Name):
-        yield node.value
-    for child in node.children:
-        yield from _names_in(child)
-
-
 def _assumption(facts: Facts, kind: str, node: int, why_tensor: dict[str, str]) -> Assumption:
     code = facts.code(node)
-    why = _SPECULATION[kind]
+    why = SPECULATION[kind]
     if kind == "tensor_type":
-        reason = why_tensor.get(code, "")
-        return Assumption(f"`{code}` is a tensor or array", f"{why} ({reason})", kind, f"check the type of `{code}`")
+        return tensor_type(code, why_tensor)
     if kind == "attribute_read":
         return Assumption(
             f"reading `{code}` has no side effect",

@@ -11,7 +11,7 @@ from libcst.helpers import get_full_name_for_node
 
 from harp_refactor.assumption import Assumption
 from harp_refactor.finding import Finding
-from harp_refactor.transforms.cudnn import torch_alias
+from harp_refactor.transforms.names import bound_in, names_in, torch_alias
 
 from ..facts import Facts
 from ..pattern import Options, Pattern, function_names
@@ -195,56 +195,13 @@ def _literal_count(loop: cst.CSTNode) -> float:
     return float("inf")
 
 
-def _stored_names(loop: cst.CSTNode) -> set[str]:
-    """Names the loop binds: its targets, and everything assigned in its body."""
-    found: set[str] = set()
-
-    def add(target: cst.CSTNode) -> None:
-        class Names(cst.CSTVisitor):
-            def visit_Name(self, node: cst.Name) -> None:
-                found.add(node.value)
-
-        target.visit(Names())
-
-    class Targets(cst.CSTVisitor):
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            add(node.target)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            add(node.target)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            add(node.target)
-
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-            add(node.target)
-
-        def visit_For(self, node: cst.For) -> None:
-            add(node.target)
-
-        def visit_AsName(self, node: cst.AsName) -> None:
-            add(node.name)
-
-    loop.visit(Targets())
-    return found
-
-
 def _reads(node: cst.CSTNode | None) -> set[str]:
-    found: set[str] = set()
-    if node is None:
-        return found
-
-    class Names(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
-
-    node.visit(Names())
-    return found
+    return names_in(node) if node is not None else set()
 
 
 def _varying_slice(module: cst.Module, loop: cst.For | cst.While) -> bool:
     """A slice in the loop whose length changes with the iteration (`data[: step + 1]`)."""
-    changed = _stored_names(loop)
+    changed = bound_in(loop)
     varying = False
 
     class Slices(cst.CSTVisitor):
