@@ -131,7 +131,8 @@ class Facts:
         """The source text of a node, on one line."""
         node = self.nodes[node_id].node
         if isinstance(node, cst.BaseCompoundStatement):
-            return self.module.code_for_node(node).strip().splitlines()[0]
+            lines = self.module.code_for_node(node).strip().splitlines()
+            return next(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
         return " ".join(self.module.code_for_node(node).split())
 
     def program(self) -> str:

@@ -16,7 +16,7 @@ def all_patterns() -> dict[str, type[Pattern]]:
     for module_info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Pattern) and value is not Pattern:
+            if isinstance(value, type) and issubclass(value, Pattern) and value.__module__ == module.__name__:
                 if value.code in found and found[value.code] is not value:
                     raise RuntimeError(f"pattern code {value.code} is defined twice")
                 found[value.code] = value

@@ -1,0 +1,101 @@
+"""The glue HARP103 and HARP104 share: run the loop analysis over each candidate loop."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from harp_refactor.assumption import Assumption
+from harp_refactor.finding import Finding, Skip
+
+from .facts import Facts
+from .pattern import Options, Pattern
+from .solver import Answer
+from .vectorize import Context, Plan, Unvectorizable, analyse, indexes_by_counter, mentions
+
+REASSOCIATION = Assumption(
+    "adding the terms in another order gives the same total, within floating-point tolerance",
+    "floating-point addition is not associative: NumPy and PyTorch add in blocks, the loop adds one by one",
+    "reassociation",
+    "an integer total is exact unless it overflows (NumPy sums int32 in int64, so the dtype can change)",
+)
+
+
+class LoopVectorization(Pattern):
+    """Shared by HARP103 (maps) and HARP104 (reductions); each reports its own kind of loop."""
+
+    rules = "vectorize.lp"
+    shown = ("candidate", "impure", "api")
+    requires = ("for_range",)
+    reduces: ClassVar[bool]
+
+    def findings(self, facts: Facts, answer: Answer, path: str, options: Options) -> list[Finding]:
+        found = []
+        for loop, outcome in survey(facts, answer):
+            if isinstance(outcome, Plan) and outcome.reduces == self.reduces:
+                found.append(self.finding(facts, loop, outcome, path))
+        return found
+
+    def skipped(self, facts: Facts, answer: Answer, path: str) -> list[Skip]:
+        skips = []
+        for loop, outcome in survey(facts, answer):
+            node = facts.nodes[loop].node
+            assert isinstance(node, cst.For)
+            if isinstance(outcome, str) and indexes_by_counter(node) and _sums(node) == self.reduces:
+                head = facts.code(loop).rstrip(":")
+                skips.append(Skip(self.code, path, facts.nodes[loop].span, f"`{head}` stays a loop", (outcome,)))
+        return skips
+
+    def finding(self, facts: Facts, loop: int, plan: Plan, path: str) -> Finding:
+        raise NotImplementedError
+
+
+def survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
+    """Each candidate loop, outermost first, with its plan or the reason it stays a loop.
+    Loops inside a nest that is vectorised as a whole are not listed."""
+    impure = frozenset(id(facts.nodes[x].node) for (x,) in answer.ints("impure"))
+    api = {id(facts.nodes[int(x)].node): str(q) for x, q in answer("api")}
+    loops = sorted(answer.ints("candidate"), key=lambda pair: facts.nodes[pair[0]].span)
+    done: list[cst.For] = []
+    result: list[tuple[int, Plan | str]] = []
+    for loop, function in loops:
+        node = facts.nodes[loop].node
+        owner = facts.nodes[function].node
+        if not isinstance(node, cst.For) or not isinstance(owner, cst.FunctionDef):
+            continue
+        if any(_inside(node, outer) for outer in done):
+            continue
+        try:
+            plan = analyse(node, Context(facts.module, owner, impure, api))
+        except Unvectorizable as reason:
+            result.append((loop, str(reason)))
+            continue
+        done.append(node)
+        result.append((loop, plan))
+    return result
+
+
+def _inside(node: cst.CSTNode, outer: cst.CSTNode) -> bool:
+    return node is not outer and any(child is node or _inside(node, child) for child in outer.children)
+
+
+def _sums(loop: cst.For) -> bool:
+    """Does the loop add into a total (`s += ...`, `s = s + ...`, `g[f] += ...` in a loop over
+    `i`): a reduction, not a map?"""
+    counter = loop.target.value if isinstance(loop.target, cst.Name) else ""
+    for statement in _small_statements(loop.body):
+        target: cst.BaseExpression | None = None
+        if isinstance(statement, cst.AugAssign):
+            target = statement.target
+        elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.BinaryOperation):
+            target = next((t.target for t in statement.targets if statement.value.left.deep_equals(t.target)), None)
+        if target is not None and not (isinstance(target, cst.Subscript) and mentions(target, counter)):
+            return True
+    return False
+
+
+def _small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
+    if isinstance(node, cst.BaseSmallStatement):
+        return [node]
+    return [s for child in node.children for s in _small_statements(child)]
