@@ -10,7 +10,7 @@ from harp_refactor.assumption import Assumption
 from harp_refactor.finding import Finding, Skip
 
 from .facts import Facts
-from .pattern import Options, Pattern
+from .pattern import Options, Pattern, function_names
 from .solver import Answer
 from .vectorize import Context, Plan, Unvectorizable, analyse, indexes_by_counter, mentions
 
@@ -26,7 +26,7 @@ class LoopVectorization(Pattern):
     """Shared by HARP103 (maps) and HARP104 (reductions); each reports its own kind of loop."""
 
     rules = "vectorize.lp"
-    shown = ("candidate", "impure", "api")
+    shown = ("candidate", "impure", "api", "array_var", "function_def")
     requires = ("for_range",)
     reduces: ClassVar[bool]
 
@@ -57,6 +57,11 @@ def survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
     impure = frozenset(id(facts.nodes[x].node) for (x,) in answer.ints("impure"))
     api = {id(facts.nodes[int(x)].node): str(q) for x, q in answer("api")}
     loops = sorted(answer.ints("candidate"), key=lambda pair: facts.nodes[pair[0]].span)
+    functions = function_names(answer)
+    arrays: dict[str, set[str]] = {}
+    for (var,) in answer("array_var"):
+        owner, _, name = str(var).rpartition(".")
+        arrays.setdefault(owner, set()).add(name)
     done: list[cst.For] = []
     result: list[tuple[int, Plan | str]] = []
     for loop, function in loops:
@@ -67,7 +72,8 @@ def survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
         if any(_inside(node, outer) for outer in done):
             continue
         try:
-            plan = analyse(node, Context(facts.module, owner, impure, api))
+            known = frozenset(arrays.get(functions.get(function, ""), ()))
+            plan = analyse(node, Context(facts.module, owner, impure, api, known))
         except Unvectorizable as reason:
             result.append((loop, str(reason)))
             continue

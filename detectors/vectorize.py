@@ -39,10 +39,13 @@ _ELEMENTWISE_BUILTINS = frozenset({"abs"})
 _ALLOCATORS = frozenset(
     f"{root}.{name}" for root in ("numpy", "torch") for name in ("zeros", "ones", "empty", "full", "rand", "randn")
 ) | frozenset({"numpy.random.rand", "numpy.random.randn"})
+_VECTORS = frozenset(f"{root}.{name}" for root in ("numpy", "torch") for name in ("arange", "linspace"))
 _LIKE = frozenset(
     f"{root}.{name}_like" for root in ("numpy", "torch") for name in ("zeros", "ones", "empty", "full", "rand", "randn")
 )
 _SUMMED = {"+=": "+=", "-=": "-="}
+# Members lists do not have: reading one shows the value is an array or a tensor.
+_ARRAY_MEMBERS = frozenset({"shape", "ndim", "dtype", "T", "size", "numel", "astype", "reshape"})
 
 
 class Unvectorizable(Exception):
@@ -59,6 +62,8 @@ class Context:
     impure: frozenset[int] = frozenset()
     # id() of call nodes → the framework API they call ("numpy.exp")
     api: dict[int, str] = field(default_factory=dict)
+    # the function's variables the facts see to be tensors or arrays
+    arrays: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,12 @@ class _Body:
             lines.append(line)
             reduces = reduces or reduced
         self._check_dependences(statements, stores, accumulators)
+        for store in stores:
+            if not self._is_array(store.base):
+                raise Unvectorizable(
+                    f"nothing shows that `{store.base}` is an array or a tensor: were it a list, the slice "
+                    "assignment would change its length instead of failing"
+                )
         for name in sorted(set(self.temps) | set(self.counters)):
             if _read_after(self.context.function, self.loop, name):
                 what = "counter" if name in self.counters else "temporary"
@@ -356,6 +367,48 @@ class _Body:
     def _target_counters(self, target: cst.Subscript) -> set[str]:
         return {c for c in self.counters if any(mentions(element, c) for element in target.slice)}
 
+    def _is_array(self, base: str) -> bool:
+        """Evidence that `base` is an array or tensor: the facts say so, its allocation shows its
+        shape, it is indexed with a tuple or read with `.shape`, or it is assigned the result of
+        a NumPy or PyTorch call or of arithmetic lists do not have (`-`, `/`, `**`, `@`)."""
+        if base in self.context.arrays or base in self.ranks:
+            return True
+        scope = self.context.function if "." not in base else self.context.module
+        for node in _walk(scope, cst.BaseExpression):
+            if isinstance(node, cst.Subscript) and self.code(node.value) == base:
+                if len(node.slice) > 1 or m.matches(node.slice[0], m.SubscriptElement(m.Index(m.Ellipsis()))):
+                    return True
+            if isinstance(node, cst.Attribute) and node.attr.value in _ARRAY_MEMBERS and self.code(node.value) == base:
+                return True
+        for node in _walk(scope, cst.Assign):
+            assert isinstance(node, cst.Assign)
+            if any(self.code(t.target) == base for t in node.targets) and self._makes_array(node.value):
+                return True
+        return False
+
+    def _aliased(self, first: str, second: str) -> bool:
+        """Is one assigned from the other (`b = a`, `b = a.T`, `b = a[1:]`) in the function?"""
+        for node in _walk(self.context.function, cst.Assign):
+            assert isinstance(node, cst.Assign)
+            value = node.value
+            while isinstance(value, (cst.Attribute, cst.Subscript)):
+                value = value.value
+            source = self.code(value)
+            for target in node.targets:
+                if {self.code(target.target), source} == {first, second}:
+                    return True
+        return False
+
+    def _makes_array(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.BinaryOperation) and not isinstance(value.operator, (cst.Add, cst.Multiply)):
+            return not isinstance(value.operator, cst.Modulo)
+        if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+            return True
+        return any(
+            self.context.api.get(id(call), "").partition(".")[0] in ("numpy", "torch")
+            for call in _walk(value, cst.Call)
+        )
+
     def _set_pad(self, stores: list[_Store]) -> None:
         """Trailing axes each loop-dependent element needs to line up with the written elements."""
         pads = set()
@@ -422,6 +475,8 @@ class _Body:
             {(w, b) for w in written - fresh for b, i, dependent in self.reads if dependent and b not in written}
         )
         for w, b in shared:
+            if self._aliased(w, b):
+                raise Unvectorizable(f"`{b}` may be `{w}` itself, read at another element than the one written")
             found.append(
                 Assumption(
                     f"`{w}` and `{b}` do not share memory",
@@ -505,7 +560,10 @@ class _Expression:
             args.append(arg.with_changes(value=value))
             axes |= value_axes
         if id(node) in body.context.impure:
-            raise Unvectorizable(f"calls `{body.code(node.func)}`, which has effects or draws random numbers")
+            raise Unvectorizable(
+                f"calls `{body.code(node.func)}`, which may have effects or draw random numbers: "
+                "it must run once per iteration"
+            )
         if axes and not self.elementwise(node):
             raise Unvectorizable(
                 f"calls `{body.code(node.func)}` on values that change in the loop; "
@@ -542,8 +600,8 @@ class _Expression:
         if body.ellipsis is not None and body.ellipsis != ellipsis:
             raise Unvectorizable("indexes some elements after `...` and others not")
         body.ellipsis = ellipsis
-        new = self.spread(new, positions)
         if not store:
+            new = self.spread(new, positions)
             body.reads.append((base, index_text, True))
             rank = body.ranks.get(base)
             if rank is None:
@@ -774,6 +832,8 @@ def _allocated_rank(value: cst.BaseExpression, api: dict[int, str], ranks: dict[
         return None
     qualified = api.get(id(value), "")
     positional = [a.value for a in value.args if a.keyword is None]
+    if qualified in _VECTORS:
+        return 1
     if qualified in _LIKE and positional and isinstance(positional[0], cst.Name):
         return ranks.get(positional[0].value)
     if qualified not in _ALLOCATORS or not positional:

@@ -26,6 +26,13 @@ CASES = [
     ("tf2_retracing", "retracing_tf2.py", "HARP204", "(weights, error)"),
     ("torch_unused_predictions", "train_classifier.py", "HARP105", "train()"),
     ("torch_conv_training", "train_conv.py", "HARP301", "(losses, final_weights)"),
+    ("numpy_cnn_filters", "cnn_filters.py", "HARP103", "(losses, final_filters)"),
+    ("numpy_backprop", "backprop.py", "HARP103", "(errors, weights)"),
+    ("numpy_metaheuristic", "benchmarks.py", "HARP104", "(rastrigin_best, sphere_best)"),
+    ("numpy_metaheuristic", "benchmarks.py", "HARP101", "(rastrigin_best, sphere_best)"),
+    ("torch_cholesky", "cholesky.py", "HARP104", "(factor, error)"),
+    ("numpy_image_rotation", "rotate.py", "HARP102", "rotated"),
+    ("numpy_image_rotation", "rotate.py", "HARP101", "rotated"),
 ]
 # What the fix is for, where the rewritten program can say it: (expression, before, after).
 IMPROVED = {
@@ -63,7 +70,10 @@ def apply_to_copy(tmp_path: Path, folder: str, program: str, code: str) -> Appli
     return Applied(original, copy / program, json.loads(result.stdout)["findings"])
 
 
-@pytest.mark.parametrize(("folder", "program", "code", "computed"), CASES, ids=[case[0] for case in CASES])
+CASE_IDS = [f"{folder}-{code}" for folder, _, code, _ in CASES]
+
+
+@pytest.mark.parametrize(("folder", "program", "code", "computed"), CASES, ids=CASE_IDS)
 def test_example_is_rewritten_and_still_computes_the_same(
     tmp_path: Path, folder: str, program: str, code: str, computed: str
 ) -> None:
