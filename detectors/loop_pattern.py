@@ -51,17 +51,29 @@ class LoopVectorization(Pattern):
         raise NotImplementedError
 
 
+# HARP103 and HARP104 solve the same rules over the same facts, and each asks for findings
+# and for skips: the last module's survey is kept so it is computed once, not four times.
+_last: tuple[Facts, list[tuple[int, Plan | str]]] | None = None
+
+
 def survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
     """Each candidate loop, outermost first, with its plan or the reason it stays a loop.
     Loops inside a nest that is vectorised as a whole are not listed."""
+    global _last
+    if _last is None or _last[0] is not facts:
+        _last = (facts, _survey(facts, answer))
+    return _last[1]
+
+
+def _survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
     impure = frozenset(id(facts.nodes[x].node) for (x,) in answer.ints("impure"))
     api = {id(facts.nodes[int(x)].node): str(q) for x, q in answer("api")}
     loops = sorted(answer.ints("candidate"), key=lambda pair: facts.nodes[pair[0]].span)
     functions = function_names(answer)
     arrays: dict[str, set[str]] = {}
     for (var,) in answer("array_var"):
-        owner, _, name = str(var).rpartition(".")
-        arrays.setdefault(owner, set()).add(name)
+        scope, _, name = str(var).rpartition(".")
+        arrays.setdefault(scope, set()).add(name)
     done: list[cst.For] = []
     result: list[tuple[int, Plan | str]] = []
     for loop, function in loops:

@@ -43,7 +43,7 @@ _VECTORS = frozenset(f"{root}.{name}" for root in ("numpy", "torch") for name in
 _LIKE = frozenset(
     f"{root}.{name}_like" for root in ("numpy", "torch") for name in ("zeros", "ones", "empty", "full", "rand", "randn")
 )
-_SUMMED = {"+=": "+=", "-=": "-="}
+_SUMMED = frozenset({"+=", "-="})
 # Members lists do not have: reading one shows the value is an array or a tensor.
 _ARRAY_MEMBERS = frozenset({"shape", "ndim", "dtype", "T", "size", "numel", "astype", "reshape"})
 
@@ -254,7 +254,6 @@ class _Body:
                 return self._map(target, "=", statement.value), False
             raise Unvectorizable(f"assigns `{self.code(target)}`")
         if isinstance(statement, cst.AugAssign):
-            op = statement.operator.__class__.__name__
             symbol = self.code(statement.operator).strip()
             target = statement.target
             if isinstance(target, cst.Subscript):
@@ -263,7 +262,7 @@ class _Body:
                     return self._map(target, symbol, statement.value), False
             if symbol in _SUMMED and isinstance(target, (cst.Name, cst.Subscript)):
                 return self._accumulate(target, symbol[0], statement.value, statement, accumulators), True
-            raise Unvectorizable(f"combines iterations with `{symbol}` ({op}) in `{self.code(statement)}`")
+            raise Unvectorizable(f"combines iterations with `{symbol}` in `{self.code(statement)}`")
         if isinstance(statement, cst.Pass):
             raise Unvectorizable("has only `pass`")
         raise Unvectorizable(f"has `{self.code(statement)}`")
@@ -374,7 +373,7 @@ class _Body:
         if base in self.context.arrays or base in self.ranks:
             return True
         scope = self.context.function if "." not in base else self.context.module
-        for node in _walk(scope, cst.BaseExpression):
+        for node in _walk(scope, (cst.Subscript, cst.Attribute)):
             if isinstance(node, cst.Subscript) and self.code(node.value) == base:
                 if len(node.slice) > 1 or m.matches(node.slice[0], m.SubscriptElement(m.Index(m.Ellipsis()))):
                     return True
@@ -777,7 +776,7 @@ def _commas(elements: list[cst.SubscriptElement]) -> list[cst.SubscriptElement]:
     ]
 
 
-def _walk(node: cst.CSTNode, kind: type[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+def _walk(node: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> Iterator[cst.CSTNode]:
     if isinstance(node, kind):
         yield node
     for child in node.children:
@@ -841,7 +840,8 @@ def _allocated_rank(value: cst.BaseExpression, api: dict[int, str], ranks: dict[
     first = positional[0]
     if isinstance(first, (cst.Tuple, cst.List)):
         return len(first.elements)
-    varargs = qualified.startswith("torch.") or qualified.startswith("numpy.random.")
+    # `torch.zeros(2, 3)`, `np.random.rand(2, 3)`: one argument per dimension (`full` takes a sequence)
+    varargs = (qualified.startswith("torch.") or qualified.startswith("numpy.random.")) and qualified != "torch.full"
     if varargs:
         return len(positional) if len(positional) > 1 or isinstance(first, cst.Integer) else None
     return 1 if isinstance(first, cst.Integer) else None

@@ -43,10 +43,10 @@ class ElementwiseLoop(LoopVectorization):
     def finding(self, facts: Facts, loop: int, plan: Plan, path: str) -> Finding:
         head = facts.code(loop).rstrip(":")
         lines = plan.code.splitlines()
-        shown = lines[0] if len(lines) == 1 else f"{lines[-1]}` (and {len(lines) - 1} more)"
-        shown = shown if len(lines) == 1 else shown
+        more = f" and {len(lines) - 1} more line{'s' if len(lines) > 2 else ''}" if len(lines) > 1 else ""
         message = (
-            f"`{head}` works one element per iteration, each a separate native call: slices do it in one (`{shown}`)"
-        ).replace("``", "`")
+            f"`{head}` works one element per iteration, each a separate native call: "
+            f"slices do it in one (`{lines[-1]}`{more})"
+        )
         fix = {"kind": "vectorize", "code": plan.code}
         return Finding(self.code, self.title, path, facts.nodes[loop].span, message, plan.assumptions, fix)
