@@ -13,7 +13,7 @@ from harp_refactor.detectors import source as sources
 from harp_refactor.detectors.facts import Facts, extract
 from harp_refactor.detectors.pattern import Options, Pattern
 from harp_refactor.detectors.patterns import all_patterns
-from harp_refactor.detectors.solver import solve
+from harp_refactor.detectors.solver import Answer, solve
 from harp_refactor.transforms.base import Transform, TransformError, transforms
 
 from .errors import ConfigError, HarpError
@@ -83,10 +83,15 @@ def find_with_skips(path: str, text: str, module_facts: Facts, settings: Setting
     found: list[Finding] = []
     skipped: list[Skip] = []
     present = {name for name, _ in module_facts.atoms}
+    # patterns that share a rule file (HARP103 and HARP104) share its answer
+    answers: dict[tuple[Path, tuple[str, ...]], Answer] = {}
     for pattern in settings.patterns():
         if present.isdisjoint(pattern.requires):
             continue
-        answer = solve(module_facts, [pattern.rule_path()], settings.options.flags, pattern.shown)
+        key = (pattern.rule_path(), pattern.shown)
+        if key not in answers:
+            answers[key] = solve(module_facts, [pattern.rule_path()], settings.options.flags, pattern.shown)
+        answer = answers[key]
         found.extend(pattern.findings(module_facts, answer, path, settings.options))
         skipped.extend(pattern.skipped(module_facts, answer, path))
     if settings.rules:
