@@ -44,6 +44,11 @@ _LIKE = frozenset(
     f"{root}.{name}_like" for root in ("numpy", "torch") for name in ("zeros", "ones", "empty", "full", "rand", "randn")
 )
 _SUMMED = frozenset({"+=", "-="})
+# Linear algebra that treats leading axes as a batch of matrices: one call on a stack of
+# matrices computes what one call per matrix does.
+BATCHED = frozenset(
+    f"{root}.linalg.{name}" for root in ("numpy", "torch") for name in ("cholesky", "inv", "det", "eigvalsh", "pinv")
+)
 # Members lists do not have: reading one shows the value is an array or a tensor.
 _ARRAY_MEMBERS = frozenset({"shape", "ndim", "dtype", "T", "size", "numel", "astype", "reshape"})
 
@@ -279,10 +284,32 @@ class _Body:
         if kept != set(self.counters):
             missing = ", ".join(f"`{c}`" for c in self.counters if c not in kept)
             raise Unvectorizable(f"writes `{self.code(target)}` once per {missing}: only the last write stays")
-        new_value, axes = _Expression(self, self._unset()).vectorize(value)
+        batched = self._batched(target, symbol, value)
+        new_value, axes = _Expression(self, self._unset(), batched).vectorize(value)
         if not axes and symbol != "=":
             raise Unvectorizable(f"`{self.code(target)} {symbol} {self.code(value)}` adds a value that never changes")
         return f"{self.code(new_target)} {symbol} {self.code(new_value)}"
+
+    def _batched(self, target: cst.Subscript, symbol: str, value: cst.BaseExpression) -> bool:
+        """`out[b] = torch.linalg.cholesky(a[b])`: a linear-algebra call that works on a batch of
+        matrices, applied to one matrix per iteration of a single loop. Its arguments are whole
+        matrices, not numbers, so it must be the whole statement and index only by the counter."""
+        if not (
+            isinstance(value, cst.Call)
+            and self.context.api.get(id(value)) in BATCHED
+            and symbol == "="
+            and len(self.counters) == 1
+            and len(target.slice) == 1
+        ):
+            return False
+        counter = self.counters[0]
+        for arg in value.args:
+            if arg.keyword is None and isinstance(arg.value, cst.Subscript):
+                if len(arg.value.slice) == 1 and _offset(_index_value(arg.value.slice[0]), counter) == 0:
+                    continue
+            if mentions(arg.value, counter):
+                return False
+        return _offset(_index_value(target.slice[0]), counter) == 0
 
     def _accumulate(
         self,
@@ -490,9 +517,11 @@ class _Body:
 class _Expression:
     """Rewrites one expression: counter-indexed elements become slices; checks everything else."""
 
-    def __init__(self, body: _Body, later: set[str]) -> None:
+    def __init__(self, body: _Body, later: set[str], batched: bool = False) -> None:
         self.body = body
         self.later = later
+        # the expression is one batched call on whole matrices (see `_Body._batched`)
+        self.batched = batched
 
     def vectorize(self, node: cst.BaseExpression) -> tuple[cst.BaseExpression, frozenset[str]]:
         body = self.body
@@ -563,7 +592,7 @@ class _Expression:
                 f"calls `{body.code(node.func)}`, which may have effects or draw random numbers: "
                 "it must run once per iteration"
             )
-        if axes and not self.elementwise(node):
+        if axes and not (self.elementwise(node) or self.batched):
             raise Unvectorizable(
                 f"calls `{body.code(node.func)}` on values that change in the loop; "
                 "it is not known to work element by element"
@@ -603,7 +632,7 @@ class _Expression:
             new = self.spread(new, positions)
             body.reads.append((base, index_text, True))
             rank = body.ranks.get(base)
-            if rank is None:
+            if rank is None and not self.batched:
                 body.unsure_elements.append(body.code(node))
             pad = body.pad - (rank - len(elements) if rank is not None and not ellipsis else 0)
             if pad < 0:
@@ -722,6 +751,10 @@ def _offset(value: cst.BaseExpression, counter: str) -> int | None:
         if isinstance(value.operator, cst.Add) and m.matches(right, m.Name(counter)) and _int(left) is not None:
             return _int(left)
     return None
+
+
+def _index_value(element: cst.SubscriptElement) -> cst.BaseExpression:
+    return element.slice.value if isinstance(element.slice, cst.Index) else cst.Ellipsis()
 
 
 def _int(node: cst.BaseExpression | None) -> int | None:

@@ -117,6 +117,15 @@ def doubled(xs):
         ys[i] = xs[i] * 2
     return ys
 """,
+    # a batched linear-algebra call combined with a number per iteration: the shapes differ
+    """
+import torch
+def scaled(matrices, scale):
+    out = torch.empty_like(matrices)
+    for b in range(matrices.shape[0]):
+        out[b] = torch.linalg.inv(matrices[b]) * scale[b]
+    return out
+""",
     # a loop at module level: other code may read its counter
     """
 import numpy as np
@@ -233,6 +242,32 @@ def differences(x):
 def run():
     x = torch.linspace(-2, 2, 7)
     return activate(x, 0.5), differences(x)
+""",
+    ),
+    # a PyTorch batched Cholesky as a loop over the batch: one call on the whole stack
+    Example(
+        """
+import torch
+def factor_each(matrices):
+    out = torch.empty_like(matrices)
+    for b in range(matrices.shape[0]):
+        out[b] = torch.linalg.cholesky(matrices[b])
+    return out
+def run():
+    torch.manual_seed(0)
+    a = torch.randn(4, 3, 3, dtype=torch.float64)
+    return factor_each(a @ a.mT + 3 * torch.eye(3, dtype=torch.float64))
+""",
+        """
+import torch
+def factor_each(matrices):
+    out = torch.empty_like(matrices)
+    out[:matrices.shape[0]] = torch.linalg.cholesky(matrices[:])
+    return out
+def run():
+    torch.manual_seed(0)
+    a = torch.randn(4, 3, 3, dtype=torch.float64)
+    return factor_each(a @ a.mT + 3 * torch.eye(3, dtype=torch.float64))
 """,
     ),
 )

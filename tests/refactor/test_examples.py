@@ -31,6 +31,7 @@ CASES = [
     ("numpy_metaheuristic", "benchmarks.py", "HARP104", "(rastrigin_best, sphere_best)"),
     ("numpy_metaheuristic", "benchmarks.py", "HARP101", "(rastrigin_best, sphere_best)"),
     ("torch_cholesky", "cholesky.py", "HARP104", "(factor, error)"),
+    ("torch_cholesky", "cholesky.py", "HARP103", "(factor, error, reference(matrices))"),
     ("numpy_image_rotation", "rotate.py", "HARP102", "rotated"),
     ("numpy_image_rotation", "rotate.py", "HARP101", "rotated"),
 ]
