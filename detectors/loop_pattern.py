@@ -12,7 +12,7 @@ from harp_refactor.finding import Finding, Skip
 from .facts import Facts
 from .pattern import Options, Pattern, function_names
 from .solver import Answer
-from .vectorize import Context, Plan, Unvectorizable, analyse, indexes_by_counter, mentions
+from .vectorize import Context, Plan, Unvectorizable, allocated_ranks, analyse, indexes_by_counter, mentions, walk
 
 REASSOCIATION = Assumption(
     "adding the terms in another order gives the same total, within floating-point tolerance",
@@ -48,7 +48,17 @@ class LoopVectorization(Pattern):
         return skips
 
     def finding(self, facts: Facts, loop: int, plan: Plan, path: str) -> Finding:
+        head = facts.code(loop).rstrip(":")
+        fix = {"kind": "vectorize", "code": plan.code}
+        span = facts.nodes[loop].span
+        return Finding(self.code, self.title, path, span, self.message(head, plan), self.assumptions(plan), fix)
+
+    def message(self, head: str, plan: Plan) -> str:
+        """What the finding says of the loop headed `head` (`for i in range(n)`)."""
         raise NotImplementedError
+
+    def assumptions(self, plan: Plan) -> tuple[Assumption, ...]:
+        return plan.assumptions
 
 
 # HARP103 and HARP104 solve the same rules over the same facts, and each asks for findings
@@ -74,35 +84,32 @@ def _survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
     for (var,) in answer("array_var"):
         scope, _, name = str(var).rpartition(".")
         arrays.setdefault(scope, set()).add(name)
-    done: list[cst.For] = []
+    ranks: dict[int, dict[str, int]] = {}
+    replaced: set[int] = set()  # id() of the loops inside a nest vectorised as a whole
     result: list[tuple[int, Plan | str]] = []
     for loop, function in loops:
         node = facts.nodes[loop].node
         owner = facts.nodes[function].node
-        if not isinstance(node, cst.For) or not isinstance(owner, cst.FunctionDef):
+        if not isinstance(node, cst.For) or not isinstance(owner, cst.FunctionDef) or id(node) in replaced:
             continue
-        if any(_inside(node, outer) for outer in done):
-            continue
+        if function not in ranks:
+            ranks[function] = allocated_ranks(owner, api)
+        known = frozenset(arrays.get(functions.get(function, ""), ()))
         try:
-            known = frozenset(arrays.get(functions.get(function, ""), ()))
-            plan = analyse(node, Context(facts.module, owner, impure, api, known))
+            plan = analyse(node, Context(facts.module, owner, impure, api, known, ranks[function]))
         except Unvectorizable as reason:
             result.append((loop, str(reason)))
             continue
-        done.append(node)
+        replaced.update(id(inner) for inner in walk(node, cst.For))
         result.append((loop, plan))
     return result
-
-
-def _inside(node: cst.CSTNode, outer: cst.CSTNode) -> bool:
-    return node is not outer and any(child is node or _inside(node, child) for child in outer.children)
 
 
 def _sums(loop: cst.For) -> bool:
     """Does the loop add into a total (`s += ...`, `s = s + ...`, `g[f] += ...` in a loop over
     `i`): a reduction, not a map?"""
     counter = loop.target.value if isinstance(loop.target, cst.Name) else ""
-    for statement in _small_statements(loop.body):
+    for statement in walk(loop.body, (cst.Assign, cst.AugAssign)):
         target: cst.BaseExpression | None = None
         if isinstance(statement, cst.AugAssign):
             target = statement.target
@@ -111,9 +118,3 @@ def _sums(loop: cst.For) -> bool:
         if target is not None and not (isinstance(target, cst.Subscript) and mentions(target, counter)):
             return True
     return False
-
-
-def _small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
-    if isinstance(node, cst.BaseSmallStatement):
-        return [node]
-    return [s for child in node.children for s in _small_statements(child)]

@@ -69,6 +69,8 @@ class Context:
     api: dict[int, str] = field(default_factory=dict)
     # the function's variables the facts see to be tensors or arrays
     arrays: frozenset[str] = frozenset()
+    # the function's local arrays whose number of dimensions the code shows (`allocated_ranks`)
+    ranks: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,6 @@ class Plan:
     reduces: bool  # some statement sums over a counter (HARP104); else a pure map (HARP103)
     code: str  # the new statements, one per line, not indented
     assumptions: tuple[Assumption, ...]
-    counters: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def indexes_by_counter(loop: cst.For) -> bool:
     if not isinstance(loop.target, cst.Name):
         return False
     counter = loop.target.value
-    return any(mentions(element, counter) for element in _walk(loop.body, cst.SubscriptElement))
+    return any(mentions(element, counter) for element in walk(loop.body, cst.SubscriptElement))
 
 
 # -- the nest -------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def _nest(loop: cst.For, context: Context) -> tuple[list[_Axis], list[cst.BaseSm
     axes: list[_Axis] = []
     node = loop
     while True:
-        axes.append(_axis(node, context, [a.counter for a in axes]))
+        axes.append(_axis(node, [a.counter for a in axes]))
         block = node.body
         if isinstance(block, cst.SimpleStatementSuite):
             return axes, list(block.body)
@@ -125,7 +126,7 @@ def _nest(loop: cst.For, context: Context) -> tuple[list[_Axis], list[cst.BaseSm
         return axes, statements
 
 
-def _axis(loop: cst.For, context: Context, outer: list[str]) -> _Axis:
+def _axis(loop: cst.For, outer: list[str]) -> _Axis:
     if loop.orelse is not None or loop.asynchronous is not None:
         raise Unvectorizable("has an `else` clause" if loop.orelse else "is an `async for`")
     if not isinstance(loop.target, cst.Name):
@@ -170,7 +171,6 @@ def _first_word(node: cst.CSTNode, module: cst.Module) -> str:
 class _Store:
     base: str  # the array written, as code (`self.w`)
     index: str  # its index, as code (`i, j`)
-    counters: frozenset[str]
 
 
 class _Body:
@@ -181,7 +181,7 @@ class _Body:
         self.axes = axes
         self.counters = [axis.counter for axis in axes]
         self.context = context
-        self.ranks = _ranks(context.function, context.api)
+        self.ranks = context.ranks
         self.temps: dict[str, frozenset[str]] = {}
         self.reads: list[tuple[str, str, bool]] = []  # (array, index, loop-dependent) of every element read
         self.unsure_elements: list[str] = []  # elements assumed to be single numbers
@@ -223,7 +223,7 @@ class _Body:
             if _read_after(self.context.function, self.loop, name):
                 what = "counter" if name in self.counters else "temporary"
                 raise Unvectorizable(f"the {what} `{name}` is read after the loop")
-        return Plan(reduces, "\n".join(lines), self._assumptions(stores), tuple(self.counters))
+        return Plan(reduces, "\n".join(lines), self._assumptions(stores))
 
     # statements
 
@@ -338,10 +338,9 @@ class _Body:
         if not dropped or axes - kept - set(dropped):
             raise Unvectorizable(f"`{self.code(statement)}` adds a value that does not change with the counters")
         summed = self._summed(value, new_value, dropped, kept)
-        operator = {"+": "+=", "-": "-="}[sign]
         if isinstance(statement, cst.Assign):
             return f"{name} = {name} {sign} {summed}"
-        return f"{name} {operator} {summed}"
+        return f"{name} {sign}= {summed}"
 
     def _summed(
         self, value: cst.BaseExpression, new_value: cst.BaseExpression, dropped: list[str], kept: frozenset[str]
@@ -385,7 +384,7 @@ class _Body:
     def _store(self, statement: cst.BaseSmallStatement) -> _Store:
         target = _stored_subscript(statement)
         assert target is not None
-        return _Store(self.code(target.value), self.index_code(target), frozenset(self._target_counters(target)))
+        return _Store(self.code(target.value), self.index_code(target))
 
     def index_code(self, node: cst.Subscript) -> str:
         return ", ".join(self.code(element.slice) for element in node.slice)
@@ -400,13 +399,13 @@ class _Body:
         if base in self.context.arrays or base in self.ranks:
             return True
         scope = self.context.function if "." not in base else self.context.module
-        for node in _walk(scope, (cst.Subscript, cst.Attribute)):
+        for node in walk(scope, (cst.Subscript, cst.Attribute)):
             if isinstance(node, cst.Subscript) and self.code(node.value) == base:
                 if len(node.slice) > 1 or m.matches(node.slice[0], m.SubscriptElement(m.Index(m.Ellipsis()))):
                     return True
             if isinstance(node, cst.Attribute) and node.attr.value in _ARRAY_MEMBERS and self.code(node.value) == base:
                 return True
-        for node in _walk(scope, cst.Assign):
+        for node in walk(scope, cst.Assign):
             assert isinstance(node, cst.Assign)
             if any(self.code(t.target) == base for t in node.targets) and self._makes_array(node.value):
                 return True
@@ -414,7 +413,7 @@ class _Body:
 
     def _aliased(self, first: str, second: str) -> bool:
         """Is one assigned from the other (`b = a`, `b = a.T`, `b = a[1:]`) in the function?"""
-        for node in _walk(self.context.function, cst.Assign):
+        for node in walk(self.context.function, cst.Assign):
             assert isinstance(node, cst.Assign)
             value = node.value
             while isinstance(value, (cst.Attribute, cst.Subscript)):
@@ -431,8 +430,7 @@ class _Body:
         if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
             return True
         return any(
-            self.context.api.get(id(call), "").partition(".")[0] in ("numpy", "torch")
-            for call in _walk(value, cst.Call)
+            self.context.api.get(id(call), "").partition(".")[0] in ("numpy", "torch") for call in walk(value, cst.Call)
         )
 
     def _set_pad(self, stores: list[_Store]) -> None:
@@ -809,11 +807,11 @@ def _commas(elements: list[cst.SubscriptElement]) -> list[cst.SubscriptElement]:
     ]
 
 
-def _walk(node: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> Iterator[cst.CSTNode]:
+def walk(node: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> Iterator[cst.CSTNode]:
     if isinstance(node, kind):
         yield node
     for child in node.children:
-        yield from _walk(child, kind)
+        yield from walk(child, kind)
 
 
 def _names(node: cst.CSTNode) -> Iterator[str]:
@@ -840,11 +838,11 @@ def _count_code(node: cst.CSTNode, text: str, code: Callable[[cst.CSTNode], str]
     return sum(_count_code(child, text, code) for child in node.children)
 
 
-def _ranks(function: cst.FunctionDef, api: dict[int, str]) -> dict[str, int]:
+def allocated_ranks(function: cst.FunctionDef, api: dict[int, str]) -> dict[str, int]:
     """Local arrays whose number of dimensions the allocation shows (`np.zeros((n, 3, 3))`)."""
     ranks: dict[str, int] = {}
     seen: set[str] = set()
-    for node in _walk(function.body, cst.Assign):
+    for node in walk(function.body, cst.Assign):
         assert isinstance(node, cst.Assign)
         if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
             continue
@@ -948,7 +946,7 @@ def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[tuple[cst.CSTNode, 
         for at, statement in enumerate(block):
             if statement is target:
                 return [(block_owner, block, at)]
-            if any(node is target for node in _walk(statement, cst.For)):
+            if any(node is target for node in walk(statement, cst.For)):
                 rest = _path_to(statement, target)
                 if rest is not None:
                     return [(block_owner, block, at), *rest]

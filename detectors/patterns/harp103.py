@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from harp_refactor.finding import Finding
-
-from ..facts import Facts
 from ..loop_pattern import LoopVectorization
 from ..vectorize import Plan
 from .harp103_examples import INVALID, VALID
@@ -40,13 +37,10 @@ class ElementwiseLoop(LoopVectorization):
     VALID = VALID
     INVALID = INVALID
 
-    def finding(self, facts: Facts, loop: int, plan: Plan, path: str) -> Finding:
-        head = facts.code(loop).rstrip(":")
+    def message(self, head: str, plan: Plan) -> str:
         lines = plan.code.splitlines()
         more = f" and {len(lines) - 1} more line{'s' if len(lines) > 2 else ''}" if len(lines) > 1 else ""
-        message = (
+        return (
             f"`{head}` works one element per iteration, each a separate native call: "
             f"slices do it in one (`{lines[-1]}`{more})"
         )
-        fix = {"kind": "vectorize", "code": plan.code}
-        return Finding(self.code, self.title, path, facts.nodes[loop].span, message, plan.assumptions, fix)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from harp_refactor.finding import Finding
+from harp_refactor.assumption import Assumption
 
-from ..facts import Facts
 from ..loop_pattern import REASSOCIATION, LoopVectorization
 from ..vectorize import Plan
 from .harp104_examples import INVALID, VALID
@@ -36,13 +35,12 @@ class LoopAccumulation(LoopVectorization):
     VALID = VALID
     INVALID = INVALID
 
-    def finding(self, facts: Facts, loop: int, plan: Plan, path: str) -> Finding:
-        head = facts.code(loop).rstrip(":")
+    def message(self, head: str, plan: Plan) -> str:
         total = plan.code.splitlines()[-1]
-        message = (
+        return (
             f"`{head}` adds up a total one term per iteration, each a separate native call: "
             f"one call adds them all (`{total}`); the terms are added in a different order"
         )
-        fix = {"kind": "vectorize", "code": plan.code}
-        assumptions = (*plan.assumptions, REASSOCIATION)
-        return Finding(self.code, self.title, path, facts.nodes[loop].span, message, assumptions, fix)
+
+    def assumptions(self, plan: Plan) -> tuple[Assumption, ...]:
+        return (*plan.assumptions, REASSOCIATION)
