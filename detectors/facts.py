@@ -63,12 +63,13 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from harp_refactor.finding import Span
 
 from .knowledge import ApiInfo, KnowledgeBase
 from .knowledge import load as load_knowledge
+from .positions import Positions
+from .syntax_walk import visit
 
 
 class Const(str):
@@ -116,7 +117,16 @@ class NodeRef:
 
     kind: str
     node: cst.CSTNode
-    span: Span
+    positions: Positions = field(repr=False, compare=False)
+
+    @property
+    def span(self) -> Span:
+        return self.positions.span(self.node)
+
+    @property
+    def start(self) -> tuple[int, int]:
+        """(line, column) where the node starts: cheaper than `span` for statements."""
+        return self.positions.start(self.node)
 
 
 @dataclass
@@ -159,10 +169,6 @@ def _term_text(term: Term) -> str:
 def _atom_text(atom: Atom) -> str:
     name, args = atom
     return f"{name}({','.join(_term_text(arg) for arg in args)})" if args else name
-
-
-def _span(code_range: CodeRange) -> Span:
-    return Span(code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
 
 
 def _is_exit(node: cst.CSTNode, in_nested_loop: bool = False) -> bool:
@@ -297,9 +303,9 @@ class _Scope:
 class _Extractor:
     """Walk a module once and emit its facts."""
 
-    def __init__(self, wrapper: MetadataWrapper, knowledge: KnowledgeBase) -> None:
-        self.facts = Facts(module=wrapper.module)
-        self.positions = wrapper.resolve(PositionProvider)
+    def __init__(self, module: cst.Module, positions: Positions, knowledge: KnowledgeBase) -> None:
+        self.facts = Facts(module=module)
+        self.positions = positions
         self.knowledge = knowledge
         self.next_id = 0
         self.loop_depth = 0
@@ -313,7 +319,7 @@ class _Extractor:
 
     def new(self, kind: str, node: cst.CSTNode) -> int:
         self.next_id += 1
-        self.facts.nodes[self.next_id] = NodeRef(kind, node, _span(self.positions[node]))
+        self.facts.nodes[self.next_id] = NodeRef(kind, node, self.positions)
         return self.next_id
 
     def qualified_name(self, node: cst.CSTNode, scope: _Scope) -> str | None:
@@ -331,7 +337,7 @@ class _Extractor:
     def module(self, module: cst.Module) -> None:
         names = _LocalNames()
         for statement in module.body:
-            statement.visit(names)
+            visit(statement, names)
         self.module_names = names.bound
         for root in sorted({dotted.split(".")[0] for dotted in names.imports.values()} & set(FRAMEWORKS)):
             self.emit("imports", root)
@@ -344,7 +350,7 @@ class _Extractor:
 
     def function(self, node: cst.FunctionDef, outer: _Scope) -> int:
         names = _LocalNames()
-        node.body.visit(names)
+        visit(node.body, names)
         params = [p for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)]
         for star in (node.params.star_arg, node.params.star_kwarg):
             if isinstance(star, cst.Param):
@@ -425,7 +431,7 @@ class _Extractor:
     def compound(self, kind: str, node: cst.CSTNode, parent: int) -> int:
         statement_id = self.new(kind, node)
         self.emit("stmt", statement_id)
-        self.emit("line", statement_id, self.facts.nodes[statement_id].span.line)
+        self.emit("line", statement_id, self.positions.start(node)[0])
         self.emit("control", parent, statement_id)
         if kind in ("branch", "context"):
             self.emit(kind, statement_id)
@@ -561,7 +567,7 @@ class _Extractor:
     def class_body(self, node: cst.ClassDef, outer: _Scope) -> None:
         qualname = f"{outer.qualname}.{node.name.value}" if outer.qualname else node.name.value
         names = _LocalNames()
-        node.body.visit(names)
+        visit(node.body, names)
         scope = _Scope(self.new("class", node), qualname, frozenset(names.bound), names.imports, outer, kind="class")
         self.emit("scope", scope.node_id)
         self.emit("scope_kind", scope.node_id, Const("class"))
@@ -601,7 +607,7 @@ class _Extractor:
             self.target(node.target, statement_id, scope)
         elif isinstance(node, (cst.Import, cst.ImportFrom)):
             names = _LocalNames()
-            node.visit(names)
+            visit(node, names)
             for name in sorted(names.bound):
                 self.emit("assigns", statement_id, scope.var(name))
         return statement_id
@@ -937,7 +943,7 @@ def _is_generator(node: cst.FunctionDef) -> bool:
         def visit_Lambda(self, _: cst.Lambda) -> bool:
             return False
 
-    node.body.visit(Yields())
+    visit(node.body, Yields())
     return found
 
 
@@ -994,11 +1000,13 @@ def _is_simple(node: cst.BaseExpression) -> bool:
     return False
 
 
-def extract(module: cst.Module, knowledge: KnowledgeBase | None = None) -> Facts:
-    """The facts of a parsed module."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    extractor = _Extractor(wrapper, knowledge or load_knowledge())
-    extractor.module(wrapper.module)
+def extract(
+    module: cst.Module, knowledge: KnowledgeBase | None = None, *, tree: ast.Module | None = None, text: str = ""
+) -> Facts:
+    """The facts of a parsed module.  CPython's `tree` of the same `text`, when given, tells
+    where statements start without generating the module's code (positions.py)."""
+    extractor = _Extractor(module, Positions(module, tree, text), knowledge or load_knowledge())
+    extractor.module(module)
     _emit_read_before_def(extractor.facts)
     _emit_same_code(extractor.facts, extractor.computations)
     return extractor.facts
@@ -1029,7 +1037,13 @@ def _emit_same_code(facts: Facts, computations: Sequence[tuple[int, cst.BaseExpr
 
 
 def _emit_read_before_def(facts: Facts) -> None:
-    """`read_before_def(S, L)`: S assigns V, and loop L's body reads V at an earlier position."""
+    (
+        """`read_before_def(S, L)`: S assigns V, and loop L's body reads V at an earlier position.
+
+    A read is earlier when its statement starts before S does: a read in S itself, or in a
+    statement S contains, comes after S's start."""
+        ""
+    )
     by_name: dict[str, list[tuple[str, tuple[Term, ...]]]] = {}
     for atom in facts.atoms:
         by_name.setdefault(atom[0], []).append(atom)
@@ -1052,12 +1066,11 @@ def _emit_read_before_def(facts: Facts) -> None:
 
     for _, (s, var, _value) in by_name.get("value_of", []):
         statement = int(s)
-        position = facts.nodes[statement].span
+        position = facts.nodes[statement].start
         for loop in enclosing_loops(statement):
             for read in reads.get(str(var), []):
                 read_statement = statement_of[read]
-                read_span = facts.nodes[read].span
                 if loop in enclosing_loops(read_statement) or read_statement == loop:
-                    if (read_span.line, read_span.col) < (position.line, position.col):
+                    if facts.nodes[read_statement].start < position:
                         facts.atoms.append(("read_before_def", (statement, loop)))
                         break

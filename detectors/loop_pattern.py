@@ -12,7 +12,8 @@ from harp_refactor.finding import Finding, Skip
 from .facts import Facts
 from .pattern import Options, Pattern, function_names
 from .solver import Answer
-from .vectorize import Context, Plan, Unvectorizable, allocated_ranks, analyse, indexes_by_counter, mentions, walk
+from .syntax_walk import walk
+from .vectorize import Context, Plan, Unvectorizable, allocated_ranks, analyse, indexes_by_counter, mentions
 
 REASSOCIATION = Assumption(
     "adding the terms in another order gives the same total, within floating-point tolerance",
@@ -26,7 +27,7 @@ class LoopVectorization(Pattern):
     """Shared by HARP103 (maps) and HARP104 (reductions); each reports its own kind of loop."""
 
     rules = "vectorize.lp"
-    shown = ("candidate", "impure", "api", "array_var", "function_def")
+    shown = ("loop_candidate", "impure", "api", "array_var", "function_def")
     requires = ("for_range",)
     reduces: ClassVar[bool]
 
@@ -78,7 +79,7 @@ def survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
 def _survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
     impure = frozenset(id(facts.nodes[x].node) for (x,) in answer.ints("impure"))
     api = {id(facts.nodes[int(x)].node): str(q) for x, q in answer("api")}
-    loops = sorted(answer.ints("candidate"), key=lambda pair: facts.nodes[pair[0]].span)
+    loops = sorted(answer.ints("loop_candidate"), key=lambda pair: facts.nodes[pair[0]].span)
     functions = function_names(answer)
     arrays: dict[str, set[str]] = {}
     for (var,) in answer("array_var"):

@@ -35,6 +35,7 @@ class SourceFile:
     text: str
     encoding: str
     module: cst.Module
+    tree: ast.Module
 
 
 def mentions_framework(data: bytes) -> bool:
@@ -58,7 +59,8 @@ def parse(path: str, text: str, encoding: str = "utf-8") -> SourceFile:
     input (thousands of nested brackets) on which libCST's native parser would crash.
     """
     try:
-        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        assert isinstance(tree, ast.Module)
     except SyntaxError as error:
         raise SourceError(f"{path}:{error.lineno or 0}:{error.offset or 0}: syntax error: {error.msg}") from None
     except (ValueError, MemoryError, RecursionError) as error:
@@ -69,7 +71,7 @@ def parse(path: str, text: str, encoding: str = "utf-8") -> SourceFile:
         raise SourceError(f"{path}:{error.raw_line}:{error.raw_column}: syntax error: {error.message}") from None
     except RecursionError:
         raise SourceError(f"{path}: too deeply nested to parse") from None
-    return SourceFile(path=path, text=text, encoding=encoding, module=module)
+    return SourceFile(path=path, text=text, encoding=encoding, module=module, tree=tree)
 
 
 def read_bytes(path: str) -> bytes:

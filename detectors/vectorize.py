@@ -27,6 +27,8 @@ import libcst.matchers as m
 
 from harp_refactor.assumption import Assumption
 
+from .syntax_walk import children, walk
+
 # Library functions that apply to each element on its own (NumPy ufuncs and their PyTorch
 # namesakes): given arrays, they compute what a loop of scalar calls would.
 ELEMENTWISE = frozenset(
@@ -807,13 +809,6 @@ def _commas(elements: list[cst.SubscriptElement]) -> list[cst.SubscriptElement]:
     ]
 
 
-def walk(node: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> Iterator[cst.CSTNode]:
-    if isinstance(node, kind):
-        yield node
-    for child in node.children:
-        yield from walk(child, kind)
-
-
 def _names(node: cst.CSTNode) -> Iterator[str]:
     """Every variable name the code reads or writes (not attribute names after a dot)."""
     if isinstance(node, cst.Attribute):
@@ -821,7 +816,7 @@ def _names(node: cst.CSTNode) -> Iterator[str]:
         return
     if isinstance(node, cst.Name):
         yield node.value
-    for child in node.children:
+    for child in children(node):
         yield from _names(child)
 
 
@@ -835,7 +830,7 @@ def _count_code(node: cst.CSTNode, text: str, code: Callable[[cst.CSTNode], str]
         return 1
     if isinstance(node, cst.Attribute):
         return _count_code(node.value, text, code)
-    return sum(_count_code(child, text, code) for child in node.children)
+    return sum(_count_code(child, text, code) for child in children(node))
 
 
 def allocated_ranks(function: cst.FunctionDef, api: dict[int, str]) -> dict[str, int]:
@@ -955,7 +950,7 @@ def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[tuple[cst.CSTNode, 
 
 def _blocks(owner: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, Sequence[cst.CSTNode]]]:
     """The statement blocks directly inside `owner` (a body, an else, the handlers' bodies)."""
-    for child in owner.children:
+    for child in children(owner):
         if isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             yield owner, child.body
         elif isinstance(child, (cst.Else, cst.ExceptHandler, cst.Finally, cst.If)):

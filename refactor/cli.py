@@ -18,6 +18,7 @@ from harp_refactor.equivalence.process import Limits
 from harp_refactor.equivalence.verdict import EQUIVALENT, NOT_EQUIVALENT, TOO_SLOW, UNVERIFIED, Verdict
 
 from . import __version__
+from .cache import ResultCache, default_directory
 from .config import Config, find_pyproject, load_config
 from .errors import ConfigError, HarpError
 from .files import python_files, write_atomic
@@ -58,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         "--explain", action="store_true", help="also list the candidates each pattern left alone, and why"
     )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read instead of the nearest one")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep results of unchanged files here (default: ~/.cache/harp-refactor)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="analyse every file again; read and write no cache")
     parser.add_argument("--version", action="version", version=f"harp-refactor {__version__}")
     return parser
 
@@ -142,7 +150,7 @@ def _facts_command(argv: Sequence[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     assert loaded is not None
-    sys.stdout.write(extract(loaded.module).render())
+    sys.stdout.write(extract(loaded.module, tree=loaded.tree, text=loaded.text).render())
     return EXIT_CLEAN
 
 
@@ -186,9 +194,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     fixing = args.diff or args.apply
     paths = list(python_files(args.paths, config.exclude))
-    results = analyse_files(paths, settings, fix=fixing, jobs=args.jobs or default_jobs())
+    results = analyse_files(
+        paths, settings, fix=fixing, jobs=args.jobs or default_jobs(), cache=_cache(args, config, settings, fixing)
+    )
     verified = _verify_patches(results, args, config) if fixing else {}
     return _report(results, verified, args)
+
+
+def _cache(args: argparse.Namespace, config: Config, settings: Settings, fixing: bool) -> ResultCache | None:
+    """The cache the flags and the configuration ask for (on by default)."""
+    if args.no_cache or (config.cache_dir is False and args.cache_dir is None):
+        return None
+    directory = args.cache_dir or (config.cache_dir if isinstance(config.cache_dir, Path) else default_directory())
+    return ResultCache(directory, settings, fix=fixing)
 
 
 def _verify_patches(results: list[FileResult], args: argparse.Namespace, config: Config) -> dict[str, VerifiedPatch]:

@@ -30,6 +30,7 @@ _KEYS = {
     "per-code-tolerance": "a table of tables, e.g. {HARP101 = {rtol = 1e-4}}",
     "min-speedup": "the speedup a verified patch must reach (a number)",
     "compare-printed-numbers": "true or false: also compare the numbers a program prints",
+    "cache-dir": "the folder for cached results (relative to pyproject.toml), or false for no cache",
 }
 
 
@@ -51,6 +52,7 @@ class Config:
     per_code_tolerance: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     min_speedup: float | None = None
     compare_printed_numbers: bool = False
+    cache_dir: Path | bool = True  # True: the user's cache folder; False: no cache
     source: Path | None = field(default=None, compare=False)
 
 
@@ -135,8 +137,15 @@ def load_config(path: Path | None) -> Config:
         },
         min_speedup=_number(path, "min-speedup", table["min-speedup"]) if "min-speedup" in table else None,
         compare_printed_numbers=_flag(path, "compare-printed-numbers", table.get("compare-printed-numbers", False)),
+        cache_dir=_cache_dir(path, table.get("cache-dir", True)),
         source=path,
     )
+
+
+def _cache_dir(path: Path, value: Any) -> Path | bool:
+    if value is False or value is True:
+        return bool(value)
+    return path.parent / _strings(path, "cache-dir", value)[0]
 
 
 def _table(path: Path, key: str, value: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from harp_refactor.detectors.patterns import all_patterns
 from harp_refactor.detectors.solver import Answer, solve
 from harp_refactor.transforms.base import Transform, TransformError, transforms
 
+from .cache import ResultCache
 from .errors import ConfigError, HarpError
 from .finding import Finding, Skip
 from .patch import Patch, unified_diff
@@ -83,15 +84,13 @@ def find_with_skips(path: str, text: str, module_facts: Facts, settings: Setting
     found: list[Finding] = []
     skipped: list[Skip] = []
     present = {name for name, _ in module_facts.atoms}
-    # patterns that share a rule file (HARP103 and HARP104) share its answer
-    answers: dict[tuple[Path, tuple[str, ...]], Answer] = {}
-    for pattern in settings.patterns():
-        if present.isdisjoint(pattern.requires):
-            continue
-        key = (pattern.rule_path(), pattern.shown)
-        if key not in answers:
-            answers[key] = solve(module_facts, [pattern.rule_path()], settings.options.flags, pattern.shown)
-        answer = answers[key]
+    patterns = [pattern for pattern in settings.patterns() if not present.isdisjoint(pattern.requires)]
+    # The built-in rule files define disjoint predicates (tests/detectors/test_rule_files.py), so
+    # one grounding of all of them answers every pattern: the common rules run once per module.
+    rule_files = list(dict.fromkeys(pattern.rule_path() for pattern in patterns))
+    shown = {name for pattern in patterns for name in pattern.shown}
+    answer = solve(module_facts, rule_files, settings.options.flags, shown) if patterns else Answer({})
+    for pattern in patterns:
         found.extend(pattern.findings(module_facts, answer, path, settings.options))
         skipped.extend(pattern.skipped(module_facts, answer, path))
     if settings.rules:
@@ -116,7 +115,7 @@ def _user_findings(module_facts: Facts, atoms: Sequence[tuple[object, ...]], pat
 def analyse_text(path: str, text: str, settings: Settings) -> list[Finding]:
     """Findings for source text (raises SourceError on a syntax error)."""
     parsed = sources.parse(path, text)
-    return find(path, text, extract(parsed.module), settings)
+    return find(path, text, extract(parsed.module, tree=parsed.tree, text=parsed.text), settings)
 
 
 def apply_fixes(path: str, text: str, findings: Sequence[Finding]) -> str:
@@ -185,7 +184,9 @@ def analyse_file(path: str, settings: Settings, *, fix: bool = False) -> FileRes
         loaded = sources.load(path, prefilter=settings.prefilter)
         if loaded is None:
             return FileResult(path)
-        findings, skipped = find_with_skips(path, loaded.text, extract(loaded.module), settings)
+        findings, skipped = find_with_skips(
+            path, loaded.text, extract(loaded.module, tree=loaded.tree, text=loaded.text), settings
+        )
         patch = None
         fix_errors: list[str] = []
         if fix and any(f.fixable for f in findings):
@@ -200,14 +201,25 @@ def analyse_file(path: str, settings: Settings, *, fix: bool = False) -> FileRes
         return FileResult(path, error=f"{path}: too deeply nested to analyse")
 
 
-def analyse_files(paths: Sequence[str], settings: Settings, *, fix: bool = False, jobs: int = 1) -> list[FileResult]:
-    """Analyse files in order, in `jobs` worker processes when there are enough files to pay."""
+def analyse_files(
+    paths: Sequence[str], settings: Settings, *, fix: bool = False, jobs: int = 1, cache: ResultCache | None = None
+) -> list[FileResult]:
+    """Analyse files in order, in `jobs` worker processes when there are enough files to pay;
+    files whose result `cache` holds are not analysed again."""
+    known = {path: hit for path in paths if cache is not None and (hit := cache.get(path)) is not None}
+    todo = [path for path in paths if path not in known]
     work = partial(analyse_file, settings=settings, fix=fix)
-    jobs = min(jobs, len(paths))
+    jobs = min(jobs, len(todo))
     if jobs <= 1:
-        return [work(path) for path in paths]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(work, paths, chunksize=max(1, len(paths) // (jobs * 8))))
+        fresh = [work(path) for path in todo]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            fresh = list(pool.map(work, todo, chunksize=max(1, len(todo) // (jobs * 8))))
+    for result in fresh:
+        known[result.path] = result
+        if cache is not None:
+            cache.put(result)
+    return [known[path] for path in paths]
 
 
 def default_jobs() -> int:

@@ -24,3 +24,12 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
         return path
 
     return writer
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every run of the tool in the tests (subprocesses included) caches results in a private
+    folder, not in the user's ~/.cache."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))

@@ -12,6 +12,7 @@ from ..facts import Facts
 from ..pattern import Options, Pattern, function_names
 from ..solver import Answer
 from ..speculation import SPECULATION, tensor_reasons, tensor_type
+from ..syntax_walk import children
 from .harp105_examples import INVALID, VALID
 
 _KEPT = {
@@ -49,7 +50,7 @@ class UnusedComputation(Pattern):
     code = "HARP105"
     title = "unused tensor computation"
     rules = "harp105.lp"
-    shown = ("dead", "dead_var", "unused", "unused_blocker", "assume", "function_def", "spec_tensor")
+    shown = ("dead", "dead_var", "unused", "unused_blocker", "dead_assume", "function_def", "spec_tensor")
     requires = ("function_def",)
     timed_as_program = True
     VALID = VALID
@@ -61,7 +62,7 @@ class UnusedComputation(Pattern):
         variables: dict[int, str] = {int(s): str(v) for s, v in answer("dead_var")}
         dead = _confirmed(facts, dead, variables, functions)
         assumed: dict[int, set[tuple[str, int]]] = {}
-        for statement, kind, node in answer("assume"):
+        for statement, kind, node in answer("dead_assume"):
             assumed.setdefault(int(statement), set()).add((str(kind), int(node)))
         why_tensor = tensor_reasons(answer)
         found = [
@@ -196,11 +197,11 @@ def _names_outside(function: cst.CSTNode, removed: set[int]) -> tuple[set[str], 
             names.add(node.value)
         if isinstance(node, (cst.Try, cst.TryStar)):
             walk(node.body, True)
-            for child in node.children:
+            for child in children(node):
                 if child is not node.body:
                     walk(child, guarded)
             return
-        for child in node.children:
+        for child in children(node):
             walk(child, guarded)
 
     walk(function, False)
