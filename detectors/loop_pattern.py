@@ -79,7 +79,7 @@ def survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
 def _survey(facts: Facts, answer: Answer) -> list[tuple[int, Plan | str]]:
     impure = frozenset(id(facts.nodes[x].node) for (x,) in answer.ints("impure"))
     api = {id(facts.nodes[int(x)].node): str(q) for x, q in answer("api")}
-    loops = sorted(answer.ints("loop_candidate"), key=lambda pair: facts.nodes[pair[0]].span)
+    loops = sorted(answer.ints("loop_candidate"), key=lambda pair: facts.nodes[pair[0]].start)
     functions = function_names(answer)
     arrays: dict[str, set[str]] = {}
     for (var,) in answer("array_var"):
