@@ -118,10 +118,11 @@ class NodeRef:
     kind: str
     node: cst.CSTNode
     positions: Positions = field(repr=False, compare=False)
+    within: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # its module-level statement
 
     @property
     def span(self) -> Span:
-        return self.positions.span(self.node)
+        return self.positions.span(self.node, self.within)
 
     @property
     def start(self) -> tuple[int, int]:
@@ -306,6 +307,7 @@ class _Extractor:
     def __init__(self, module: cst.Module, positions: Positions, knowledge: KnowledgeBase) -> None:
         self.facts = Facts(module=module)
         self.positions = positions
+        self.module_statement: cst.CSTNode | None = None  # the one being walked
         self.knowledge = knowledge
         self.next_id = 0
         self.loop_depth = 0
@@ -319,7 +321,7 @@ class _Extractor:
 
     def new(self, kind: str, node: cst.CSTNode) -> int:
         self.next_id += 1
-        self.facts.nodes[self.next_id] = NodeRef(kind, node, self.positions)
+        self.facts.nodes[self.next_id] = NodeRef(kind, node, self.positions, self.module_statement)
         return self.next_id
 
     def qualified_name(self, node: cst.CSTNode, scope: _Scope) -> str | None:
@@ -392,6 +394,8 @@ class _Extractor:
     def block(self, body: Sequence[cst.CSTNode], parent: int, scope: _Scope) -> None:
         skipping = False
         for statement in body:
+            if body is self.facts.module.body:
+                self.module_statement = statement
             ids = self.statement(statement, parent, scope)
             if skipping:
                 for statement_id in ids:
@@ -1015,11 +1019,18 @@ def extract(
 def _emit_same_code(facts: Facts, computations: Sequence[tuple[int, cst.BaseExpression]]) -> None:
     """`same_code(E1, E2)` for computations whose code parses to the same Python AST.
 
-    Grouping by the text without whitespace first keeps this linear; the AST confirms."""
+    Grouping by shape (the callee or the operator), then by the text without whitespace
+    keeps this linear and generates code only for computations that could match; the AST
+    confirms."""
     code = facts.module.code_for_node
-    groups: dict[str, list[tuple[int, cst.BaseExpression]]] = {}
+    shapes: dict[tuple[str | None, ...], list[tuple[int, cst.BaseExpression]]] = {}
     for expr_id, node in computations:
-        groups.setdefault("".join(code(node).split()), []).append((expr_id, node))
+        shapes.setdefault(_shape(node), []).append((expr_id, node))
+    groups: dict[str, list[tuple[int, cst.BaseExpression]]] = {}
+    for alike in shapes.values():
+        if len(alike) > 1:
+            for expr_id, node in alike:
+                groups.setdefault("".join(code(node).split()), []).append((expr_id, node))
     for members in groups.values():
         if len(members) < 2:
             continue
@@ -1034,6 +1045,14 @@ def _emit_same_code(facts: Facts, computations: Sequence[tuple[int, cst.BaseExpr
             for i, first in enumerate(sorted(ids)):
                 for later in sorted(ids)[i + 1 :]:
                     facts.atoms.append(("same_code", (first, later)))
+
+
+def _shape(node: cst.BaseExpression) -> tuple[str | None, ...]:
+    if isinstance(node, cst.Call):
+        return ("call", get_full_name_for_node(node.func), str(len(node.args)))
+    if isinstance(node, cst.BinaryOperation):
+        return ("operation", type(node.operator).__name__)
+    return (type(node).__name__,)
 
 
 def _emit_read_before_def(facts: Facts) -> None:

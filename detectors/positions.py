@@ -35,6 +35,7 @@ class Positions:
     def __init__(self, module: cst.Module, tree: ast.Module | None = None, text: str = "") -> None:
         self.module = module
         self._spans: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._locals: dict[cst.CSTNode, tuple[Mapping[cst.CSTNode, CodeRange], int]] = {}
         self._starts: dict[cst.CSTNode, tuple[int, int]] = {}
         if tree is not None:
             try:
@@ -50,16 +51,42 @@ class Positions:
         span = self.span(node)
         return span.line, span.col
 
-    def span(self, node: cst.CSTNode) -> Span:
+    def span(self, node: cst.CSTNode, within: cst.CSTNode | None = None) -> Span:
+        """The node's span.  `within`, the module-level statement that holds the node, lets
+        libCST generate only that statement's code rather than the whole module's."""
+        local = self._local(within) if within is not None and self._spans is None else None
+        if local is not None:
+            spans, offset = local
+        else:
+            spans, offset = self._all(), 0
+        where = spans[node]
+        return Span(where.start.line + offset, where.start.column, where.end.line + offset, where.end.column)
+
+    def _all(self) -> Mapping[cst.CSTNode, CodeRange]:
         if self._spans is None:
-            # `MetadataWrapper.resolve` would also run an empty batch of providers: one more
-            # walk of libCST's rebuilding visitor, as long as the codegen itself.
-            self._spans = cast(
-                Mapping[cst.CSTNode, CodeRange],
-                PositionProvider()._gen(MetadataWrapper(self.module, unsafe_skip_copy=True)),
-            )
-        where = self._spans[node]
-        return Span(where.start.line, where.start.column, where.end.line, where.end.column)
+            self._spans = _positions(self.module)
+        return self._spans
+
+    def _local(self, statement: cst.CSTNode) -> tuple[Mapping[cst.CSTNode, CodeRange], int] | None:
+        """Spans within one module-level statement, and the lines to add to them: the
+        statement's code is the same alone as in the module, only its first line moves."""
+        cached = self._locals.get(statement)
+        if cached is None:
+            anchor = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else statement
+            if anchor not in self._starts:
+                return None
+            alone = self.module.with_changes(body=[statement], header=(), footer=())
+            spans = _positions(alone)
+            cached = self._locals[statement] = (spans, self._starts[anchor][0] - spans[anchor].start.line)
+        return cached
+
+
+def _positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+    # `MetadataWrapper.resolve` would also run an empty batch of providers: one more walk of
+    # libCST's rebuilding visitor, as long as the codegen itself.
+    return cast(
+        Mapping[cst.CSTNode, CodeRange], PositionProvider()._gen(MetadataWrapper(module, unsafe_skip_copy=True))
+    )
 
 
 class _Starts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shlex
 import sys
@@ -194,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     fixing = args.diff or args.apply
     paths = list(python_files(args.paths, config.exclude))
+    # The analysis allocates millions of short-lived syntax nodes and few reference cycles:
+    # collecting garbage less often saves about a tenth of its time (workers inherit this).
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 50)
     results = analyse_files(
         paths, settings, fix=fixing, jobs=args.jobs or default_jobs(), cache=_cache(args, config, settings, fixing)
     )

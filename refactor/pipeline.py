@@ -213,13 +213,22 @@ def analyse_files(
     if jobs <= 1:
         fresh = [work(path) for path in todo]
     else:
+        # largest files first, one at a time: no worker is left with a big file at the end
+        todo.sort(key=_size, reverse=True)
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            fresh = list(pool.map(work, todo, chunksize=max(1, len(todo) // (jobs * 8))))
+            fresh = list(pool.map(work, todo))
     for result in fresh:
         known[result.path] = result
         if cache is not None:
             cache.put(result)
     return [known[path] for path in paths]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def default_jobs() -> int:

@@ -108,3 +108,28 @@ def test_without_cpythons_tree_every_position_comes_from_libcst() -> None:
     assert with_tree.atoms == without.atoms
     assert [ref.span for ref in with_tree.nodes.values()] == [ref.span for ref in without.nodes.values()]
     assert Span(3, 4, 3, 18) in [ref.span for ref in without.nodes.values()]  # `y = np.ones(3)`
+
+
+@pytest.mark.parametrize("name", TRICKY)
+def test_spans_of_fact_nodes_are_libcsts(name: str) -> None:
+    """Spans computed one module-level statement at a time equal the whole module's."""
+    text = TRICKY[name] if "\r" in TRICKY[name] else dedent(TRICKY[name]).lstrip("\n")
+    _check_spans("# a header comment\n\n" + text)
+
+
+def test_spans_of_fact_nodes_in_the_projects_files() -> None:
+    for path in [*ROOT.glob("examples/*/*.py"), *ROOT.glob("detectors/patterns/harp10*_examples.py")]:
+        _check_spans(Path(path).read_text(encoding="utf-8"))
+
+
+def _check_spans(text: str) -> None:
+    parsed = source.parse("example.py", text)
+    facts = extract(parsed.module, tree=parsed.tree, text=parsed.text)
+    spans = MetadataWrapper(parsed.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    # nodes inside module-level statements first: later, the module's own span computes all
+    refs = sorted(facts.nodes.values(), key=lambda ref: ref.within is None)
+    assert refs[0].within is not None
+    for ref in refs:
+        assert ref.within is None or ref.positions._spans is None
+        where = spans[ref.node]
+        assert ref.span == Span(where.start.line, where.start.column, where.end.line, where.end.column), ref.kind
