@@ -34,6 +34,9 @@ CASES = [
     ("torch_cholesky", "cholesky.py", "HARP103", "(factor, error, reference(matrices))"),
     ("numpy_image_rotation", "rotate.py", "HARP102", "rotated"),
     ("numpy_image_rotation", "rotate.py", "HARP101", "rotated"),
+    ("tf1_style_transfer", "style_transfer_tf1.py", "HARP101", "(losses, stylised)"),
+    ("tf1_deep_q_network", "dqn_tf1.py", "HARP102", "(losses, episode_returns, q_curve, q_weights)"),
+    ("torch_seq2seq", "seq2seq.py", "HARP101", "(losses, predictions, accuracy)"),
 ]
 # What the fix is for, where the rewritten program can say it: (expression, before, after).
 IMPROVED = {
