@@ -627,8 +627,8 @@ def draw_chart(document: dict[str, Any], png: Path) -> None:
     axes.set_ylabel("speedup (log scale)")
     labels = [row["name"] + (" (GPU-only gain)" if row["gpu_only"] else "") for row in rows]
     axes.set_xticks(list(positions), labels, rotation=45, ha="right", fontsize=8)
-    axes.set_title("harp-refactor's verified rewrites vs the papers' hand refactoring")
-    axes.legend()
+    axes.set_title("harp-refactor's verified rewrites vs the papers' hand refactoring", pad=28)
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     figure.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(png, dpi=120)
@@ -680,7 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.install_tools:
         return install_tools()
     if args.chart_from:
-        draw_chart(json.loads(args.chart_from.read_text(encoding="utf-8")), args.png)
+        chart(json.loads(args.chart_from.read_text(encoding="utf-8")), args.png)
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     start, load_before = time.perf_counter(), os.getloadavg()[0]
