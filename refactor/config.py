@@ -14,6 +14,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from .errors import ConfigError
+from .suppression import PerFileIgnores
 
 _KEYS = {
     "select": "a list of codes, prefixes or ALL",
@@ -31,6 +32,7 @@ _KEYS = {
     "min-speedup": "the speedup a verified patch must reach (a number)",
     "compare-printed-numbers": "true or false: also compare the numbers a program prints",
     "cache-dir": "the folder for cached results (relative to pyproject.toml), or false for no cache",
+    "per-file-ignores": 'a table of glob pattern = list of codes or prefixes, e.g. {"tests/*" = ["HARP105"]}',
 }
 
 
@@ -53,6 +55,7 @@ class Config:
     min_speedup: float | None = None
     compare_printed_numbers: bool = False
     cache_dir: Path | bool = True  # True: the user's cache folder; False: no cache
+    per_file_ignores: PerFileIgnores = PerFileIgnores()
     source: Path | None = field(default=None, compare=False)
 
 
@@ -138,6 +141,7 @@ def load_config(path: Path | None) -> Config:
         min_speedup=_number(path, "min-speedup", table["min-speedup"]) if "min-speedup" in table else None,
         compare_printed_numbers=_flag(path, "compare-printed-numbers", table.get("compare-printed-numbers", False)),
         cache_dir=_cache_dir(path, table.get("cache-dir", True)),
+        per_file_ignores=_per_file_ignores(path, table.get("per-file-ignores", {})),
         source=path,
     )
 
@@ -146,6 +150,17 @@ def _cache_dir(path: Path, value: Any) -> Path | bool:
     if value is False or value is True:
         return bool(value)
     return path.parent / _strings(path, "cache-dir", value)[0]
+
+
+def _per_file_ignores(path: Path, value: Any) -> PerFileIgnores:
+    """Patterns are relative to the pyproject.toml's folder, kept absolute so that the result
+    does not depend on the current directory."""
+    key = "per-file-ignores"
+    table = tuple(
+        (pattern, tuple(code.strip().upper() for code in _strings(path, key, codes) if code.strip()))
+        for pattern, codes in _table(path, key, value).items()
+    )
+    return PerFileIgnores(str(path.resolve().parent), table) if table else PerFileIgnores()
 
 
 def _table(path: Path, key: str, value: Any) -> dict[str, Any]:

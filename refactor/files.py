@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+from .errors import ConfigError
 
 _SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", ".git", ".hg", ".tox", ".nox", ".venv", "venv"})
 
@@ -42,6 +46,34 @@ def python_files(paths: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[
             if text not in seen:
                 seen.add(text)
                 yield text
+
+
+_SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`--shard 2/4` → (2, 4); anything but `I/N` with 1 ≤ I ≤ N is a usage error."""
+    match = _SHARD.fullmatch(text)
+    index, count = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 1 <= index <= count:
+        raise ConfigError(f"--shard must be I/N with 1 <= I <= N (e.g. 2/4), not {text!r}")
+    return index, count
+
+
+def shard_of(path: str, count: int) -> int:
+    """The 1-based shard a file belongs to: a stable hash of its path relative to the current
+    folder, so a file's shard is the same on every machine and whatever other files exist."""
+    try:
+        relative = Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive than the current folder's (Windows)
+        relative = Path(path).as_posix()
+    return zlib.crc32(relative.encode("utf-8", "surrogateescape")) % count + 1
+
+
+def in_shard(paths: Sequence[str], index: int, count: int) -> list[str]:
+    """The files of shard `index` of `count`, in the given order: shards are disjoint and together
+    hold every file, for splitting one run over a CI matrix."""
+    return [path for path in paths if shard_of(path, count) == index]
 
 
 def write_atomic(path: str, text: str, encoding: str = "utf-8") -> None:
