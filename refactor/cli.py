@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from pathlib import Path
 from harp_refactor.detectors import source as sources
 from harp_refactor.detectors.facts import extract
 from harp_refactor.detectors.pattern import Options
+from harp_refactor.detectors.patterns import all_patterns
 from harp_refactor.equivalence.compare import Tolerance
 from harp_refactor.equivalence.harness import HarnessSettings, verify
 from harp_refactor.equivalence.process import Limits
@@ -22,13 +24,19 @@ from . import __version__
 from .cache import ResultCache, default_directory
 from .config import Config, find_pyproject, load_config
 from .errors import ConfigError, HarpError
-from .files import python_files, write_atomic
+from .explain import explain
+from .files import in_shard, parse_shard, python_files, write_atomic
 from .finding import Finding
+from .github import github_annotations
 from .pipeline import FileResult, Settings, analyse_files, check_codes, default_jobs, finding_diff
 from .report import json_document, text_finding
+from .review import Review
+from .sarif import sarif_document
 from .verification import VerifiedPatch, verify_patch
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
+# `--explain HARP101` (documentation) rather than `--explain PATH` (the candidates left alone)
+_EXPLAINED_CODE = re.compile(r"(?i)ALL|HARP|[A-Z]+[0-9]+")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,8 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to analyse")
     parser.add_argument("--diff", action="store_true", help="print verified fixes as unified diffs on stdout")
     parser.add_argument("--apply", action="store_true", help="write verified fixes to the files")
+    parser.add_argument(
+        "--interactive", action="store_true", help="review each fix on the terminal and write the accepted ones"
+    )
     parser.add_argument("--no-verify", action="store_true", help="skip the equivalence harness: fixes are unverified")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "github"),
+        default="text",
+        help="output format: text, json, sarif (SARIF 2.1.0) or github (Actions annotations); default: text",
+    )
     parser.add_argument("--select", type=_codes, help="codes, prefixes or ALL to report (comma-separated)")
     parser.add_argument("--ignore", type=_codes, help="codes or prefixes not to report (comma-separated)")
     parser.add_argument(
@@ -57,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=None, metavar="N", help="analyse files in N processes (default: one per CPU)"
     )
     parser.add_argument(
-        "--explain", action="store_true", help="also list the candidates each pattern left alone, and why"
+        "--explain",
+        action="store_true",
+        help="also list the candidates each pattern left alone, and why (--explain CODE: a pattern's documentation)",
     )
     parser.add_argument("--config", type=Path, help="pyproject.toml to read instead of the nearest one")
     parser.add_argument(
@@ -67,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         help="keep results of unchanged files here (default: ~/.cache/harp-refactor)",
     )
     parser.add_argument("--no-cache", action="store_true", help="analyse every file again; read and write no cache")
+    parser.add_argument(
+        "--shard", metavar="I/N", help="analyse only the I-th of N disjoint parts of the files (1-based), for CI"
+    )
     parser.add_argument("--version", action="version", version=f"harp-refactor {__version__}")
     return parser
 
@@ -111,11 +132,13 @@ def _settings(args: argparse.Namespace, config: Config) -> Settings:
     select = args.select or _codes(config.select)
     ignore = args.ignore or _codes(config.ignore)
     check_codes((*select, *ignore), bool(config.rules))
+    per_file = config.per_file_ignores
+    check_codes(per_file.listed(), bool(config.rules), f"{config.source}: [tool.harp-refactor] per-file-ignores: ")
     options = Options(
         speculative=config.speculative if args.speculative is None else args.speculative,
         aggressive=config.aggressive if args.aggressive is None else args.aggressive,
     )
-    return Settings(select=select, ignore=ignore, options=options, rules=config.rules)
+    return Settings(select=select, ignore=ignore, options=options, rules=config.rules, per_file_ignores=per_file)
 
 
 def harness_settings(args: argparse.Namespace, config: Config, codes: Sequence[str] = ()) -> HarnessSettings:
@@ -155,6 +178,21 @@ def _facts_command(argv: Sequence[str]) -> int:
     return EXIT_CLEAN
 
 
+def _explain_command(codes: Sequence[str]) -> int:
+    """`--explain CODE...`: each pattern's documentation; `--explain` alone: the list of codes."""
+    if not codes:
+        for code, pattern in all_patterns().items():
+            print(f"{code}  {pattern.title}")
+        print("\nharp-refactor --explain CODE prints a pattern's documentation and examples.")
+        return EXIT_CLEAN
+    try:
+        sys.stdout.write(explain(codes))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_CLEAN
+
+
 def _verify_command(argv: Sequence[str]) -> int:
     args = _verify_parser().parse_args(argv)
     try:
@@ -182,8 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _facts_command(argv[1:])
     if argv[:1] == ["verify"]:
         return _verify_command(argv[1:])
+    if argv[:1] == ["--explain"] and all(_EXPLAINED_CODE.fullmatch(a) and not Path(a).exists() for a in argv[1:]):
+        return _explain_command(argv[1:])
     args = _parser().parse_args(argv)
     try:
+        shard = parse_shard(args.shard) if args.shard is not None else None
         config_path = args.config or find_pyproject(Path(args.paths[0]))
         config = load_config(config_path)
         settings = _settings(args, config)
@@ -193,8 +234,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    fixing = args.diff or args.apply
+    if args.interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("error: --interactive needs a terminal; use --diff to see the verified fixes", file=sys.stderr)
+        return EXIT_USAGE
+    fixing = args.diff or args.apply or args.interactive
     paths = list(python_files(args.paths, config.exclude))
+    if shard is not None:
+        paths = in_shard(paths, *shard)
     # The analysis allocates millions of short-lived syntax nodes and few reference cycles:
     # collecting garbage less often saves about a tenth of its time (workers inherit this).
     gc.freeze()
@@ -203,7 +249,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths, settings, fix=fixing, jobs=args.jobs or default_jobs(), cache=_cache(args, config, settings, fixing)
     )
     verified = _verify_patches(results, args, config) if fixing else {}
+    if args.interactive:
+        return _review(results, verified, args, config)
     return _report(results, verified, args)
+
+
+def _review(
+    results: list[FileResult], verified: dict[str, VerifiedPatch], args: argparse.Namespace, config: Config
+) -> int:
+    """Card by card on the terminal; exit 0 when every finding was fixed, 1 when some remain."""
+    for error in (result.error for result in results if result.error):
+        print(f"error: {error}", file=sys.stderr)
+    root = config.source.parent if config.source else Path.cwd()
+    review = Review(
+        results,
+        verified,
+        lambda findings: harness_settings(args, config, sorted({f.code for f in findings})),
+        sys.stdin,
+        sys.stdout,
+        root,
+    )
+    try:
+        review.run()
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing written", file=sys.stderr)
+        return EXIT_FINDINGS
+    written = review.write()
+    fixed = sum(len(review.decisions.accepted.get(path, ())) or 1 for path in written)
+    remaining = sum(len(result.findings) for result in results) - fixed
+    print(f"{len(written)} file(s) written; {max(remaining, 0)} finding(s) remain", file=sys.stderr)
+    return EXIT_FINDINGS if remaining > 0 else EXIT_CLEAN
 
 
 def _cache(args: argparse.Namespace, config: Config, settings: Settings, fixing: bool) -> ResultCache | None:
@@ -217,15 +292,16 @@ def _cache(args: argparse.Namespace, config: Config, settings: Settings, fixing:
 def _verify_patches(results: list[FileResult], args: argparse.Namespace, config: Config) -> dict[str, VerifiedPatch]:
     """Each file's patch through the harness, or labelled 'unverified' with --no-verify."""
     verified: dict[str, VerifiedPatch] = {}
-    for result in results:
+    patched = [result for result in results if result.patch is not None and result.patch.changed]
+    for number, result in enumerate(patched, 1):
         patch = result.patch
-        if patch is None or not patch.changed:
-            continue
+        assert patch is not None
         if args.no_verify:
             unverified = Verdict(UNVERIFIED, reason="--no-verify")
             verified[result.path] = VerifiedPatch(patch, unverified, {f: unverified for f in patch.findings})
             continue
-        print(f"verifying {result.path} ...", file=sys.stderr)
+        counter = f"[{number}/{len(patched)}] " if len(patched) > 1 else ""
+        print(f"{counter}verifying {result.path} ...", file=sys.stderr)
         settings = harness_settings(args, config, sorted({f.code for f in patch.findings}))
         verified[result.path] = verify_patch(patch, settings)
         print(f"    {verified[result.path].verdict.line()}", file=sys.stderr)
@@ -239,8 +315,11 @@ def _report(results: list[FileResult], verified: dict[str, VerifiedPatch], args:
         print(f"error: {error}", file=sys.stderr)
     findings = [finding for result in results for finding in result.findings]
     if args.explain:
+        # on stderr when stdout carries a machine-readable document
+        where = sys.stdout if args.format == "text" else sys.stderr
         for skip in (skip for result in results for skip in result.skipped):
-            print(f"left alone: {skip.path}:{skip.span.line} {skip.code} {skip.subject}: {'; '.join(skip.reasons)}")
+            line = f"left alone: {skip.path}:{skip.span.line} {skip.code} {skip.subject}: {'; '.join(skip.reasons)}"
+            print(line, file=where)
     texts = {result.path: result.text or "" for result in results}
     not_run = Verdict(UNVERIFIED, reason="fixes are verified with --diff or --apply")
 
@@ -256,6 +335,11 @@ def _report(results: list[FileResult], verified: dict[str, VerifiedPatch], args:
             verdict = verdict_of(finding)
             entry["verdict"] = verdict.as_json() if verdict else None
         print(json.dumps(document, indent=2))
+    elif args.format == "sarif":
+        print(json.dumps(sarif_document(findings, verdict_of, errors, texts), indent=2))
+    elif args.format == "github":
+        for line in github_annotations(findings, verdict_of, errors, texts):
+            print(line)
     else:
         out = sys.stderr if args.diff else sys.stdout
         for finding in findings:

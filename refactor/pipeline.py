@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from .cache import ResultCache
 from .errors import ConfigError, HarpError
 from .finding import Finding, Skip
 from .patch import Patch, unified_diff
+from .progress import Progress
 from .shift import SpanLost, line_map, shifted
+from .suppression import PerFileIgnores, Suppressions, matches, parse
 
 # Applying fixes can expose new ones (a moved statement makes its readers invariant).
 MAX_FIX_ROUNDS = 4
@@ -35,11 +38,27 @@ class Settings:
     options: Options = Options()
     rules: tuple[Path, ...] = ()
     prefilter: bool = True
+    per_file_ignores: PerFileIgnores = PerFileIgnores()
+    # Codes removed whatever `select` says: the per-file-ignores of the file being analysed.
+    silenced: tuple[str, ...] = ()
 
     def wants(self, code: str) -> bool:
-        """`--select`/`--ignore` by code, prefix or ALL: the more specific entry wins, ignore on a tie."""
+        """`--select`/`--ignore` by code, prefix or ALL: the more specific entry wins, ignore on a tie;
+        a silenced code is never wanted (per-file-ignores win over any select, as in ruff)."""
+        if matches(code, self.silenced):
+            return False
         selected = _specificity(code, self.select)
         return selected >= 0 and selected > _specificity(code, self.ignore)
+
+    def for_file(self, path: str) -> Settings:
+        """These settings with `path`'s per-file-ignores silenced, so that the patterns they
+        remove are not even run on it (and fix rounds cannot bring their findings back)."""
+        codes = [code for code in self.per_file_ignores.codes(path) if code not in self.silenced]
+        return replace(self, silenced=(*self.silenced, *codes)) if codes else self
+
+    def silences_everything(self) -> bool:
+        """Whether no finding can be reported (per-file-ignores of ALL): the file need not be read."""
+        return "ALL" in self.silenced
 
     def patterns(self) -> list[Pattern]:
         return [pattern() for code, pattern in all_patterns().items() if self.wants(code)]
@@ -53,11 +72,12 @@ def _specificity(code: str, entries: Iterable[str]) -> int:
     )
 
 
-def check_codes(codes: Iterable[str], user_rules: bool) -> None:
-    """Reject a --select/--ignore entry that matches no known code (user rules bring their own)."""
+def check_codes(codes: Iterable[str], user_rules: bool, where: str = "") -> None:
+    """Reject a --select/--ignore entry that matches no known code (user rules bring their own);
+    `where` prefixes the message, e.g. with the file and key the codes came from."""
     for code in codes:
         if code != "ALL" and not user_rules and not any(known.startswith(code) for known in all_patterns()):
-            raise ConfigError(f"unknown code {code!r}; known codes: {', '.join(all_patterns())}")
+            raise ConfigError(f"{where}unknown code {code!r}; known codes: {', '.join(all_patterns())}")
 
 
 @dataclass(frozen=True)
@@ -80,7 +100,10 @@ def find(path: str, text: str, module_facts: Facts, settings: Settings) -> list[
 
 
 def find_with_skips(path: str, text: str, module_facts: Facts, settings: Settings) -> tuple[list[Finding], list[Skip]]:
-    """The findings, and the candidates the patterns left alone with their reasons."""
+    """The findings, and the candidates the patterns left alone with their reasons; what the
+    file's per-file-ignores and `# harp: ignore` comments silence is dropped here, where every
+    output format and every fix round gets its findings from."""
+    settings = settings.for_file(path)
     found: list[Finding] = []
     skipped: list[Skip] = []
     present = {name for name, _ in module_facts.atoms}
@@ -96,7 +119,21 @@ def find_with_skips(path: str, text: str, module_facts: Facts, settings: Setting
     if settings.rules:
         answer = solve(module_facts, settings.rules, settings.options.flags, ("finding",))
         found.extend(f for f in _user_findings(module_facts, answer("finding"), path) if settings.wants(f.code))
+    found, skipped = _unsuppressed(parse(text), found, skipped) if found or skipped else (found, skipped)
     return sorted(found, key=lambda f: f.sort_key), sorted(skipped, key=lambda s: (s.span.line, s.code))
+
+
+def _unsuppressed(
+    comments: Suppressions, found: list[Finding], skipped: list[Skip]
+) -> tuple[list[Finding], list[Skip]]:
+    """Drop the findings (and --explain's left-alone candidates) a comment silences on the line
+    where they start: a suppressed finding is neither reported nor fixed."""
+    if not comments:
+        return found, skipped
+    return (
+        [f for f in found if not comments.silences(f.code, f.span.line)],
+        [s for s in skipped if not comments.silences(s.code, s.span.line)],
+    )
 
 
 def _user_findings(module_facts: Facts, atoms: Sequence[tuple[object, ...]], path: str) -> list[Finding]:
@@ -181,6 +218,8 @@ def finding_diff(path: str, text: str, finding: Finding) -> str:
 def analyse_file(path: str, settings: Settings, *, fix: bool = False) -> FileResult:
     """Analyse (and with `fix`, rewrite in memory) one file; errors become a one-line result."""
     try:
+        if settings.for_file(path).silences_everything():
+            return FileResult(path)  # per-file-ignores of ALL: like a file that imports no framework
         loaded = sources.load(path, prefilter=settings.prefilter)
         if loaded is None:
             return FileResult(path)
@@ -210,17 +249,18 @@ def analyse_files(
     todo = [path for path in paths if path not in known]
     work = partial(analyse_file, settings=settings, fix=fix)
     jobs = min(jobs, len(todo))
-    if jobs <= 1:
-        fresh = [work(path) for path in todo]
-    else:
-        # largest files first, one at a time: no worker is left with a big file at the end
-        todo.sort(key=_size, reverse=True)
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            fresh = list(pool.map(work, todo))
-    for result in fresh:
-        known[result.path] = result
-        if cache is not None:
-            cache.put(result)
+    with Progress(len(todo), "files analysed") as progress, ExitStack() as stack:
+        if jobs <= 1:
+            fresh: Iterable[FileResult] = map(work, todo)
+        else:
+            # largest files first, one at a time: no worker is left with a big file at the end
+            todo.sort(key=_size, reverse=True)
+            fresh = stack.enter_context(ProcessPoolExecutor(max_workers=jobs)).map(work, todo)
+        for result in fresh:
+            progress.advance()
+            known[result.path] = result
+            if cache is not None:
+                cache.put(result)
     return [known[path] for path in paths]
 
 
