@@ -76,6 +76,20 @@ def level(finding: Finding) -> str:
     return "warning" if finding.fixable else "note"
 
 
+def fingerprints(findings: Sequence[Finding], texts: Mapping[str, str], root: Path) -> list[str]:
+    """A stable identity per finding, for code scanning and the pull-request bot: a hash of its
+    code, its path relative to the repository root and the text of its first line (so it
+    survives moved lines), and a counter for equal ones."""
+    seen: dict[str, int] = {}
+    result = []
+    for finding in findings:
+        line_text = source_line(texts.get(finding.path, ""), finding.span.line).strip()
+        key = "\0".join((finding.code, relative_path(finding.path, root) or finding.path, line_text))
+        seen[key] = seen.get(key, 0) + 1
+        result.append(f"{hashlib.sha256(key.encode()).hexdigest()[:32]}:{seen[key]}")
+    return result
+
+
 def source_line(text: str, line: int) -> str:
     """Line `line` (1-based) of `text`, without its line break ('' past the end)."""
     lines = text.split("\n")
@@ -216,21 +230,17 @@ def sarif_document(
     locate = _Locator(root)
     descriptors = rules(findings)
     index = {descriptor["id"]: position for position, descriptor in enumerate(descriptors)}
-    seen: dict[str, int] = {}
     results = []
-    for finding in findings:
+    for finding, fingerprint in zip(findings, fingerprints(findings, texts, root), strict=True):
         text = texts.get(finding.path, "")
         verdict = verdict_of(finding)
-        line_text = source_line(text, finding.span.line).strip()
-        key = "\0".join((finding.code, relative_path(finding.path, root) or finding.path, line_text))
-        seen[key] = seen.get(key, 0) + 1
         result: dict[str, Any] = {
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
             "level": level(finding),
             "message": {"text": finding.message},
             "locations": [locate.physical(finding.path, region(finding.span))],
-            "partialFingerprints": {FINGERPRINT: f"{hashlib.sha256(key.encode()).hexdigest()[:32]}:{seen[key]}"},
+            "partialFingerprints": {FINGERPRINT: fingerprint},
             "properties": {
                 "title": finding.title,
                 "fixable": finding.fixable,
