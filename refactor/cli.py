@@ -275,7 +275,7 @@ def _review(
         print("\ninterrupted: nothing written", file=sys.stderr)
         return EXIT_FINDINGS
     written = review.write()
-    fixed = sum(len(review.decisions.accepted.get(path, ())) or 1 for path in written)
+    fixed = sum(len(review.decisions.accepted.get(path, ())) for path in written)
     remaining = sum(len(result.findings) for result in results) - fixed
     print(f"{len(written)} file(s) written; {max(remaining, 0)} finding(s) remain", file=sys.stderr)
     return EXIT_FINDINGS if remaining > 0 else EXIT_CLEAN

@@ -135,7 +135,9 @@ class Review:
         """The fixed file in $EDITOR; the edited text is accepted only when verified equivalent."""
         path = card.finding.path
         original = self.results[path].text or ""
-        fixed = apply_fixes(path, original, [card.finding])
+        # the fixes already accepted in this file stay in: the edited text replaces them all
+        fixes = [*self.decisions.accepted.get(path, []), card.finding]
+        fixed = apply_fixes(path, original, fixes)
         with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as handle:
             handle.write(fixed)
         try:
@@ -145,12 +147,13 @@ class Review:
         finally:
             Path(handle.name).unlink(missing_ok=True)
         self.say("verifying the edited file ...")
-        verdict = verify(path, original, edited, self.settings_for([card.finding]))
+        verdict = verify(path, original, edited, self.settings_for(fixes))
         self.say(f"    {verdict.line()}")
         if verdict.status != EQUIVALENT:
             self.say("    the edit is not accepted")
             return False
         self.decisions.edited[path] = edited
+        self.decisions.accepted[path] = fixes
         return True
 
     def show(self, card: Card, number: int, total: int) -> None:

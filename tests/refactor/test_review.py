@@ -118,3 +118,21 @@ def test_ctrl_c_writes_nothing(write: Callable[[str, str], Path], tmp_path: Path
     assert status == 1 and "interrupted: nothing written" in shown, shown
     assert path.read_text(encoding="utf-8") == before
     assert not list(tmp_path.glob("*.harp-tmp"))
+
+
+def test_an_edit_keeps_the_fixes_accepted_before_it_in_the_file(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    program = (
+        "import numpy as np\n\ndef f(D, n):\n    for _ in range(n):\n        s = np.linalg.norm(D)\n"
+        '        t = np.trace(D)\n    return s + t\n\nif __name__ == "__main__":\n    f(np.eye(3), 4)\n'
+    )
+    path = write("two.py", program)
+    editor = {"EDITOR": "sed -i s/return\\ s\\ +\\ t/return\\ s\\ +\\ t\\ \\ #\\ edited/"}
+    status, shown = drive(tmp_path, ["y", "e"], "two.py", "--interactive", env=editor)
+    assert "(2/2)" in shown and "verifying the edited file" in shown, shown
+    text = path.read_text(encoding="utf-8")
+    loop = text.index("for _ in range(n):")
+    assert "return s + t  # edited" in text
+    assert text.index("np.linalg.norm(D)") < loop and text.index("np.trace(D)") < loop
+    assert status == 0, shown
