@@ -54,14 +54,19 @@ class ResultCache:
         for rule_file in settings.rules:
             digest.update(Path(rule_file).read_bytes())
         self._run_key = digest.hexdigest()
+        # each file's entry, hashed once: `get` before the analysis, `put` after it
+        self._entries: dict[str, Path | None] = {}
 
     def _entry(self, path: str) -> Path | None:
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
-            return None  # the analysis reports it
-        key = hashlib.sha256(f"{self._run_key}\0{os.path.abspath(path)}\0".encode() + data).hexdigest()
-        return self.directory / key[:2] / f"{key}.pickle"
+        if path not in self._entries:
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                self._entries[path] = None  # the analysis reports it
+                return None
+            key = hashlib.sha256(f"{self._run_key}\0{os.path.abspath(path)}\0".encode() + data).hexdigest()
+            self._entries[path] = self.directory / key[:2] / f"{key}.pickle"
+        return self._entries[path]
 
     def get(self, path: str) -> FileResult | None:
         entry = self._entry(path)
