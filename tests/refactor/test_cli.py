@@ -50,14 +50,16 @@ def f(D, A, n):
 MATMUL_RULE = 'finding(E, "USR001", "matmul in a loop") :- binop(E, "@"), expr_in_loop(E, _).\n'
 
 
-def harp(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m harp_refactor ARGS` in `cwd` and capture what it printed."""
+def harp(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m harp_refactor ARGS` in `cwd` (with `env` added to the environment) and
+    capture what it printed."""
     return subprocess.run(
         [sys.executable, "-m", "harp_refactor", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, **(env or {})},
     )
 
 

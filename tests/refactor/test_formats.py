@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,24 +19,12 @@ from harp_refactor.github import command
 from harp_refactor.patch import unified_diff
 from harp_refactor.sarif import replacement
 from tests.helpers import EXAMPLES, ROOT, dedent
-from tests.refactor.test_cli import MATMUL_RULE, NUMPY_CLEAN, NUMPY_STEP, findings_in
+from tests.refactor.test_cli import MATMUL_RULE, NUMPY_CLEAN, NUMPY_STEP, findings_in, harp
 
 SCHEMA_PATH = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 METAHEURISTIC = "examples/numpy_metaheuristic/benchmarks.py"
 # A user rule whose message holds a percent sign and a line break.
 ODD_RULE = MATMUL_RULE.replace("matmul in a loop", "matmul: 100% in a loop\\nhoist it")
-
-
-def harp(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m harp_refactor ARGS` in `cwd` and capture what it printed."""
-    return subprocess.run(
-        [sys.executable, "-m", "harp_refactor", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
-    )
 
 
 def git_init(folder: Path) -> Path:
