@@ -21,10 +21,26 @@ from harp_refactor.sarif import replacement
 from tests.helpers import EXAMPLES, ROOT, dedent
 from tests.refactor.test_cli import MATMUL_RULE, NUMPY_CLEAN, NUMPY_STEP, findings_in, harp
 
-SCHEMA_PATH = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# The schema the project's CI provides beside the clone (../shared/schemas), else the same file
+# kept with the tests, so a clone on its own checks SARIF output too.
+SCHEMA_PATH = next(
+    path
+    for path in (
+        ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json",
+        ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json",
+    )
+    if path.is_file()
+)
 METAHEURISTIC = "examples/numpy_metaheuristic/benchmarks.py"
 # A user rule whose message holds a percent sign and a line break.
 ODD_RULE = MATMUL_RULE.replace("matmul in a loop", "matmul: 100% in a loop\\nhoist it")
+
+
+def test_the_schema_kept_with_the_tests_is_the_shared_one() -> None:
+    shared = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+    if not shared.is_file():
+        pytest.skip("no ../shared beside this clone: the kept copy is the only one")
+    assert (ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json").read_bytes() == shared.read_bytes()
 
 
 def git_init(folder: Path) -> Path:
