@@ -21,6 +21,7 @@ from harp_refactor.equivalence.process import Limits
 from harp_refactor.equivalence.verdict import EQUIVALENT, NOT_EQUIVALENT, TOO_SLOW, UNVERIFIED, Verdict
 
 from . import __version__
+from .bot import DEFAULT_LIMIT, Bot, BotSettings
 from .cache import ResultCache, default_directory
 from .config import Config, find_pyproject, load_config
 from .errors import ConfigError, HarpError
@@ -52,6 +53,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--apply", action="store_true", help="write verified fixes to the files")
     parser.add_argument(
         "--interactive", action="store_true", help="review each fix on the terminal and write the accepted ones"
+    )
+    parser.add_argument(
+        "--pr",
+        action="store_true",
+        help="open or update one pull request per pattern code with the verified fixes (GitHub; token in GITHUB_TOKEN)",
+    )
+    parser.add_argument(
+        "--remote", help="with --pr: the git remote to push the harp/CODE branches to (default: origin)"
+    )
+    parser.add_argument("--base", help="with --pr: the branch the pull requests go into (default: the checked-out one)")
+    parser.add_argument(
+        "--pr-limit",
+        type=int,
+        metavar="N",
+        help=f"with --pr: open pull requests the bot may have (default: {DEFAULT_LIMIT})",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip the equivalence harness: fixes are unverified")
     parser.add_argument(
@@ -234,10 +250,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    beside_pr = [flag for flag in ("diff", "apply", "interactive", "no_verify") if args.pr and getattr(args, flag)]
+    if beside_pr:
+        print(f"error: --pr and --{beside_pr[0].replace('_', '-')} cannot be used together", file=sys.stderr)
+        return EXIT_USAGE
     if args.interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("error: --interactive needs a terminal; use --diff to see the verified fixes", file=sys.stderr)
         return EXIT_USAGE
-    fixing = args.diff or args.apply or args.interactive
+    try:
+        bot = _bot(args, config) if args.pr else None
+    except HarpError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    fixing = args.diff or args.apply or args.interactive or args.pr
     paths = list(python_files(args.paths, config.exclude))
     if shard is not None:
         paths = in_shard(paths, *shard)
@@ -251,7 +276,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     verified = _verify_patches(results, args, config) if fixing else {}
     if args.interactive:
         return _review(results, verified, args, config)
+    if bot is not None:
+        return _pull_requests(bot, results, verified, args, config)
     return _report(results, verified, args)
+
+
+def _bot(args: argparse.Namespace, config: Config) -> Bot:
+    """The pull-request bot, its repository, base branch and token checked before any analysis."""
+    options = config.pull_requests
+    settings = BotSettings(
+        remote=args.remote or options.remote or "origin",
+        base=args.base or options.base,
+        limit=next(limit for limit in (args.pr_limit, options.limit, DEFAULT_LIMIT) if limit is not None),
+    )
+    return Bot(Path(args.paths[0]), settings, print)
+
+
+def _pull_requests(
+    bot: Bot, results: list[FileResult], verified: dict[str, VerifiedPatch], args: argparse.Namespace, config: Config
+) -> int:
+    """The bot: exit 0 when every pull request is in step with the verified fixes, 2 when it could not finish."""
+    for error in (error for result in results for error in (result.error, *result.fix_errors) if error):
+        print(f"error: {error}", file=sys.stderr)
+    try:
+        bot.run(results, verified, lambda findings: harness_settings(args, config, sorted({f.code for f in findings})))
+    except HarpError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_CLEAN
 
 
 def _review(

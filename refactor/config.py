@@ -33,7 +33,18 @@ _KEYS = {
     "compare-printed-numbers": "true or false: also compare the numbers a program prints",
     "cache-dir": "the folder for cached results (relative to pyproject.toml), or false for no cache",
     "per-file-ignores": 'a table of glob pattern = list of codes or prefixes, e.g. {"tests/*" = ["HARP105"]}',
+    "pull-requests": 'a table {limit = 5, remote = "origin", base = "main"} for --pr',
 }
+_PULL_REQUEST_KEYS = {"limit", "remote", "base"}
+
+
+@dataclass(frozen=True)
+class PullRequestOptions:
+    """`pull-requests` in the table: how many the bot keeps open, which remote, which base branch."""
+
+    limit: int | None = None
+    remote: str | None = None
+    base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class Config:
     compare_printed_numbers: bool = False
     cache_dir: Path | bool = True  # True: the user's cache folder; False: no cache
     per_file_ignores: PerFileIgnores = PerFileIgnores()
+    pull_requests: PullRequestOptions = PullRequestOptions()
     source: Path | None = field(default=None, compare=False)
 
 
@@ -142,6 +154,7 @@ def load_config(path: Path | None) -> Config:
         compare_printed_numbers=_flag(path, "compare-printed-numbers", table.get("compare-printed-numbers", False)),
         cache_dir=_cache_dir(path, table.get("cache-dir", True)),
         per_file_ignores=_per_file_ignores(path, table.get("per-file-ignores", {})),
+        pull_requests=_pull_requests(path, table.get("pull-requests", {})),
         source=path,
     )
 
@@ -167,3 +180,19 @@ def _table(path: Path, key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [tool.harp-refactor] {key} must be {_KEYS[key]}")
     return value
+
+
+def _pull_requests(path: Path, value: Any) -> PullRequestOptions:
+    table = _table(path, "pull-requests", value)
+    unknown = sorted(set(table) - _PULL_REQUEST_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r} in [tool.harp-refactor] pull-requests; known keys: limit, remote, base"
+        )
+    limit = table.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ConfigError(f"{path}: [tool.harp-refactor] pull-requests limit must be a whole number, 0 or more")
+    remote, base = (
+        _strings(path, "pull-requests", table[key])[0] if key in table else None for key in ("remote", "base")
+    )
+    return PullRequestOptions(limit, remote, base)

@@ -65,20 +65,36 @@ def body(code: str, title: str, changes: Sequence[Change]) -> str:
     if assumptions:
         lines += ["", "## Assumptions to check", ""]
         lines += [f"- {what} ({why}); to check: {check}" for what, why, check in assumptions]
-    marker = json.dumps({"code": code, "fingerprints": sorted(change.fingerprint for change in changes)})
-    lines += ["", f"<!-- harp-refactor {marker} -->"]
+    marker = {
+        "code": code,
+        "fingerprints": sorted(change.fingerprint for change in changes),
+        "paths": sorted({change.path for change in changes}),
+    }
+    lines += ["", f"<!-- harp-refactor {json.dumps(marker)} -->"]
     return "\n".join(lines) + "\n"
 
 
-def fingerprints_in(text: str) -> frozenset[str]:
-    """The fingerprints a pull request body carries (none when it has no marker)."""
+@dataclass(frozen=True)
+class Marker:
+    """What a pull request body says the bot put in it: findings' fingerprints and the files."""
+
+    fingerprints: frozenset[str] = frozenset()
+    paths: frozenset[str] = frozenset()
+
+
+def read_marker(text: str) -> Marker:
+    """The marker of a body the bot wrote (empty for any other body)."""
     found = MARKER.search(text or "")
     if found is None:
-        return frozenset()
+        return Marker()
     try:
-        return frozenset(str(item) for item in json.loads(found.group(1)).get("fingerprints", []))
-    except (ValueError, AttributeError):
-        return frozenset()
+        document = json.loads(found.group(1))
+        return Marker(
+            frozenset(str(item) for item in document.get("fingerprints", [])),
+            frozenset(str(item) for item in document.get("paths", [])),
+        )
+    except (ValueError, AttributeError, TypeError):
+        return Marker()
 
 
 def _cell(text: str) -> str:

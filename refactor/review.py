@@ -26,9 +26,8 @@ from harp_refactor.equivalence.verdict import EQUIVALENT, Verdict
 
 from .files import write_atomic
 from .finding import Finding
-from .patch import Patch
 from .pipeline import FileResult, apply_fixes, finding_diff
-from .verification import VerifiedPatch, verify_patch
+from .verification import VerifiedPatch, verify_subset
 
 HELP = """y - accept this fix
 n - reject this fix (not asked again until the code changes)
@@ -176,18 +175,13 @@ class Review:
             if path in self.decisions.edited or not findings:
                 continue
             result, entry = self.results[path], self.verified[path]
-            original = result.text or ""
-            if entry.patch is not None and set(findings) == set(entry.patch.findings):
-                new = entry.patch.new
-            else:
-                new = apply_fixes(path, original, findings)
-                self.say(f"verifying the fixes accepted in {path} together ...")
-                again = verify_patch(Patch(path, tuple(findings), original, new), self.settings_for(findings))
-                self.say(f"    {again.verdict.line()}")
-                if again.patch is None or set(again.patch.findings) != set(findings):
-                    self.say(f"    not written: {path}")
-                    continue
-            write_atomic(path, new, result.encoding)
+            checked = verify_subset(path, result.text or "", findings, entry, self.settings_for(findings))
+            if checked is not entry:
+                self.say(f"the fixes accepted in {path}, verified together: {checked.verdict.line()}")
+            if checked.patch is None or set(checked.patch.findings) != set(findings):
+                self.say(f"    not written: {path}")
+                continue
+            write_atomic(path, checked.patch.new, result.encoding)
             written.append(path)
         self._remember()
         return written

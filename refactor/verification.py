@@ -78,3 +78,18 @@ def verify_patch(patch: Patch, settings: HarnessSettings) -> VerifiedPatch:
                 partial = Patch(patch.path, tuple(passed), patch.original, text)
                 return VerifiedPatch(partial, together, {**alone, **{f: together for f in passed}})
         return VerifiedPatch(None, whole or together or alone[findings[0]], alone)
+
+
+def verify_subset(
+    path: str, original: str, fixes: Sequence[Finding], entry: VerifiedPatch, settings: HarnessSettings
+) -> VerifiedPatch:
+    """Some of a file's fixes on their own: the verified patch when they are exactly its fixes,
+    else the text with just these fixes, verified again."""
+    if entry.patch is not None and set(fixes) == set(entry.patch.findings):
+        return entry
+    try:
+        new = apply_fixes(path, original, fixes)
+    except TransformError as error:
+        failed = Verdict(COULD_NOT_VERIFY, reason=f"these fixes cannot be applied on their own: {error}")
+        return VerifiedPatch(None, failed, {fix: failed for fix in fixes})
+    return verify_patch(Patch(path, tuple(fixes), original, new), settings)

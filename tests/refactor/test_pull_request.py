@@ -7,7 +7,7 @@ from pathlib import Path
 from harp_refactor.assumption import Assumption
 from harp_refactor.equivalence.verdict import EQUIVALENT, Verdict
 from harp_refactor.finding import Finding, Span
-from harp_refactor.pull_request import Change, body, fingerprints_in
+from harp_refactor.pull_request import Change, Marker, body, read_marker
 from harp_refactor.sarif import fingerprints
 
 TEXT = (
@@ -50,7 +50,7 @@ def test_the_body_says_what_changed_how_it_was_verified_and_what_it_assumes(tmp_
     assert "tolerance: rtol 1e-05, atol 1e-06; largest error 2.0e-07" in text
     assert "median times" in text
     assert "- `np.linalg.norm` is pure (the knowledge base says so); to check: nothing" in text
-    assert fingerprints_in(text) == {fingerprint}
+    assert read_marker(text) == Marker(frozenset({fingerprint}), frozenset({"src/step.py"}))
 
 
 def test_fingerprints_survive_moved_lines_and_tell_equal_findings_apart(tmp_path: Path) -> None:
@@ -63,5 +63,6 @@ def test_fingerprints_survive_moved_lines_and_tell_equal_findings_apart(tmp_path
 
 
 def test_a_body_without_a_marker_has_no_fingerprints() -> None:
-    assert fingerprints_in("a pull request someone else opened") == frozenset()
-    assert fingerprints_in("<!-- harp-refactor {not json} -->") == frozenset()
+    assert read_marker("a pull request someone else opened") == Marker()
+    assert read_marker("<!-- harp-refactor {not json} -->") == Marker()
+    assert read_marker('<!-- harp-refactor {"fingerprints": 3} -->') == Marker()
