@@ -219,7 +219,7 @@ class Harness:
         timings = []
         for function in functions:
             inputs, source = self.function_inputs(function)
-            evidence.sources.append(source)
+            evidence.sources.extend(source.split("+"))  # "captured+generated": one entry per kind
             for index, blob in enumerate(inputs):
                 evidence.input_count += 1
                 try:

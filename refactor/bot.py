@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +33,10 @@ from .git import FileCommit, GitError, Repository
 from .pipeline import FileResult
 from .pull_request import Change, body, read_marker
 from .sarif import fingerprints, relative_path
-from .verification import VerifiedPatch, verify_subset
+from .verification import VerifiedPatch, verified_as_is, verify_subset
 
 PREFIX = "harp/"
+TRAILER = "Generated-by: harp-refactor"  # on every commit the bot makes: others' commits are left alone
 DEFAULT_LIMIT = 5
 # git@github.com:owner/name.git, https://github.com/owner/name, ssh://git@host/owner/name.git
 _REMOTE_REPOSITORY = re.compile(r"^(?:[a-z+]+://[^/]+/|[^@/]+@[^:/]+:)(?P<name>[^/]+/[^/]+?)(?:\.git)?/?$", re.I)
@@ -46,13 +48,13 @@ class BotError(HarpError, RuntimeError):
 
 @dataclass(frozen=True)
 class BotSettings:
-    """Where the pull requests go, and how many may be open."""
+    """Where the pull requests go, and how many may be open. The repository (`owner/name`) and
+    the API come from $GITHUB_REPOSITORY and $GITHUB_API_URL, as GitHub Actions sets them, else
+    from the remote's URL and api.github.com."""
 
     remote: str = "origin"
     base: str | None = None  # default: the checked-out branch
     limit: int = DEFAULT_LIMIT
-    repository: str | None = None  # owner/name; default: $GITHUB_REPOSITORY, else the remote's URL
-    api_url: str | None = None  # default: $GITHUB_API_URL, else api.github.com
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,35 @@ class FileChange:
     def commit(self, code: str, title: str) -> FileCommit:
         lines = [f"{code} {title}: {self.path}", "", f"Verified by harp-refactor: {self.verdict.line()}", ""]
         lines += [f"- line {change.finding.span.line}: {change.finding.message}" for change in self.changes]
-        return FileCommit(self.path, self.content, "\n".join(lines) + "\n")
+        return FileCommit(self.path, self.content, "\n".join([*lines, "", TRAILER]) + "\n")
 
 
 SettingsFor = Callable[[Sequence[Finding]], HarnessSettings]
 Say = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What one run found and verified, as the bot needs it."""
+
+    results: dict[str, FileResult]
+    verified: dict[str, VerifiedPatch]
+    settings_for: SettingsFor
+    selected: Callable[[str], bool]  # does this run look for this code?
+    fingerprint: dict[Finding, str]
+    analysed: frozenset[str]  # the files analysed without error, relative to the repository root
+
+    def findings(self, code: str) -> list[Finding]:
+        """The fixable findings of `code`."""
+        return [f for result in self.results.values() for f in result.findings if f.code == code and f.fixable]
+
+
 class Bot:
-    """One run of the bot over the results of one analysis."""
+    """Keeps the `harp/CODE` pull requests of one repository in step with one run's fixes."""
 
     def __init__(self, start: Path, settings: BotSettings, say: Say) -> None:
-        """Check what can be checked before any analysis: the repository, the base branch, the token."""
+        """Check all that can be checked before the analysis: the repository, the base branch,
+        the token, the forge client."""
         self.settings = settings
         self.say = say
         self.repo = Repository.containing(start.absolute(), settings.remote)
@@ -88,53 +107,64 @@ class Bot:
         token = github_token()
         if not token:
             raise BotError("--pr needs a GitHub token in GITHUB_TOKEN (or GH_TOKEN)")
-        self.token = token
         self.head = self.repo.head()
-        self.results: dict[str, FileResult] = {}
-        self.verified: dict[str, VerifiedPatch] = {}
-        self.fingerprint: dict[Finding, str] = {}
-        self.analysed: set[str] = set()
+        self.base_tip = ""
+        api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+        self.forge = GitHub(self._repository_name(), token, api_url)
         self.open_count = 0
 
-    def run(self, results: Sequence[FileResult], verified: dict[str, VerifiedPatch], settings_for: SettingsFor) -> None:
-        """Bring every `harp/CODE` pull request in step with these verified fixes."""
-        self.results = {result.path: result for result in results}
-        self.verified = verified
-        self.settings_for = settings_for
+    def run(
+        self,
+        results: Sequence[FileResult],
+        verified: dict[str, VerifiedPatch],
+        settings_for: SettingsFor,
+        selected: Callable[[str], bool],
+    ) -> None:
+        """Open, update or close each `harp/CODE` pull request to match these verified fixes."""
         findings = [finding for result in results for finding in result.findings]
         texts = {result.path: result.text or "" for result in results}
-        self.fingerprint = dict(zip(findings, fingerprints(findings, texts, self.repo.root), strict=True))
-        self.analysed = {self._relative(path) for path in self.results}
+        analysis = Analysis(
+            {result.path: result for result in results},
+            verified,
+            settings_for,
+            selected,
+            dict(zip(findings, fingerprints(findings, texts, self.repo.root), strict=True)),
+            frozenset(self._relative(result.path) for result in results if not result.error),
+        )
         self.repo.fetch(self.base, PREFIX)
-        base_tip = self.repo.remote_tip(self.base)
-        if base_tip is None or not self.repo.is_ancestor(self.head, base_tip):
+        self.base_tip = self.repo.remote_tip(self.base) or ""
+        if not self.base_tip or not self.repo.is_ancestor(self.head, self.base_tip):
             raise BotError(
                 f"HEAD has commits that {self.repo.remote}/{self.base} lacks: push them, or check out "
                 f"{self.repo.remote}/{self.base}, before running --pr"
             )
-        self.forge = GitHub(self._repository_name(), self.token, self._api_url())
         open_pulls = {pull.branch: pull for pull in self.forge.pulls("open") if pull.branch.startswith(PREFIX)}
         self.open_count = len(open_pulls)
-        found = {finding.code for finding in findings if finding.fixable}
-        codes = sorted(found | {branch.removeprefix(PREFIX) for branch in open_pulls})
+        codes = {finding.code for finding in findings if finding.fixable} | {b.removeprefix(PREFIX) for b in open_pulls}
         # pull requests already open first: closing one makes room for a new one
-        for code in sorted(codes, key=lambda code: PREFIX + code not in open_pulls):
-            self._bring_in_step(code, open_pulls.get(PREFIX + code))
+        for code in sorted(codes, key=lambda code: (PREFIX + code not in open_pulls, code)):
+            self._bring_in_step(code, open_pulls.get(PREFIX + code), analysis)
 
-    def _bring_in_step(self, code: str, pull: PullRequest | None) -> None:
+    def _bring_in_step(self, code: str, pull: PullRequest | None, analysis: Analysis) -> None:
         branch = PREFIX + code
-        if pull is not None and not read_marker(pull.body).paths <= self.analysed:
-            outside = ", ".join(sorted(read_marker(pull.body).paths - self.analysed))
-            self.say(f"{branch}: left alone: pull request #{pull.number} also changes {outside}, not analysed now")
-            return
-        present = {self.fingerprint[f] for f in self._findings(code)}
+        if pull is not None:
+            outside = sorted(read_marker(pull.body).paths - analysis.analysed)
+            if outside or not analysis.selected(code):
+                why = f"also changes {', '.join(outside)}" if outside else f"is about {code}"
+                self.say(f"{branch}: left alone: pull request #{pull.number} {why}, which this run did not analyse")
+                return
+        old = self.repo.remote_tip(branch)
+        if pull is not None and old is not None:
+            if any(TRAILER not in message for message in self.repo.messages(self.base_tip, old)):
+                self.say(f"{branch}: left alone: pull request #{pull.number} has commits harp-refactor did not make")
+                return
+        present = {analysis.fingerprint[f] for f in analysis.findings(code)}
         declined: set[str] = set()
         if present:
             for closed in self.forge.pulls("closed", branch):
                 if not closed.merged:
                     declined |= read_marker(closed.body).fingerprints
-        files = self._file_changes(code, declined)
-        old = self.repo.remote_tip(branch)
+        files = self._file_changes(code, declined, analysis)
         if not files:
             self._nothing_to_propose(branch, pull, present, declined, old)
             return
@@ -146,7 +176,7 @@ class Bot:
             self.say(f"{branch}: pull request #{pull.number} is up to date")
             return
         if pull is None and self.open_count >= self.settings.limit:
-            self.say(f"{branch}: not opened: {self.open_count} pull requests of harp-refactor are open (the limit)")
+            self.say(f"{branch}: not opened: harp-refactor has {self.open_count} pull requests open, the limit")
             return
         self.repo.push(branch, tip, old)
         try:
@@ -202,32 +232,31 @@ class Bot:
             raise BotError(f"{error}; putting {branch} back as it was failed too: {undo_error}") from None
         self.say(f"{branch}: put back as it was after the failed API call")
 
-    def _findings(self, code: str) -> list[Finding]:
-        return [f for result in self.results.values() for f in result.findings if f.code == code and f.fixable]
-
-    def _file_changes(self, code: str, declined: set[str]) -> list[FileChange]:
+    def _file_changes(self, code: str, declined: set[str], analysis: Analysis) -> list[FileChange]:
         """Each file's verified fixes of `code` not declined before, verified on their own when the
         file also has fixes of other codes."""
         changes = []
-        for path, entry in sorted(self.verified.items()):
+        for path, entry in sorted(analysis.verified.items()):
             if entry.patch is None:
                 continue
-            fixes = [f for f in entry.patch.findings if f.code == code and self.fingerprint[f] not in declined]
+            fixes = [f for f in entry.patch.findings if f.code == code and analysis.fingerprint[f] not in declined]
             if not fixes:
                 continue
-            result = self.results[path]
+            result = analysis.results[path]
             original = result.text or ""
             relative = self._relative(path)
             if self.repo.blob(self.head, relative) != original.encode(result.encoding):
                 self.say(f"{relative}: left out: it differs from the committed file; commit it first")
                 continue
-            checked = verify_subset(path, original, fixes, entry, self.settings_for(fixes))
+            if not verified_as_is(entry, fixes):
+                print(f"verifying the {code} fixes of {relative} on their own ...", file=sys.stderr)
+            checked = verify_subset(path, original, fixes, entry, analysis.settings_for(fixes))
             if checked.patch is None:
                 self.say(f"{relative}: {code} left out: on its own, {checked.verdict.line()}")
                 continue
             kept = checked.patch.findings
             rows = tuple(
-                Change(f, checked.by_finding.get(f, checked.verdict), relative, self.fingerprint[f]) for f in kept
+                Change(f, checked.by_finding.get(f, checked.verdict), relative, analysis.fingerprint[f]) for f in kept
             )
             changes.append(FileChange(relative, checked.patch.new.encode(result.encoding), checked.verdict, rows))
         return changes
@@ -240,7 +269,7 @@ class Bot:
         return relative_path(path, self.repo.root) or path
 
     def _repository_name(self) -> str:
-        name = self.settings.repository or os.environ.get("GITHUB_REPOSITORY", "").strip()
+        name = os.environ.get("GITHUB_REPOSITORY", "").strip()
         if name:
             return name
         url = self.repo.git("remote", "get-url", self.repo.remote).strip()
@@ -250,6 +279,3 @@ class Bot:
                 f"cannot tell the GitHub repository from remote {self.repo.remote!r}: set GITHUB_REPOSITORY=owner/name"
             )
         return match["name"]
-
-    def _api_url(self) -> str:
-        return self.settings.api_url or os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL

@@ -8,7 +8,7 @@ import json
 import re
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harp_refactor.detectors import source as sources
@@ -277,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.interactive:
         return _review(results, verified, args, config)
     if bot is not None:
-        return _pull_requests(bot, results, verified, args, config)
+        return _pull_requests(bot, results, verified, args, config, settings.wants)
     return _report(results, verified, args)
 
 
@@ -293,13 +293,18 @@ def _bot(args: argparse.Namespace, config: Config) -> Bot:
 
 
 def _pull_requests(
-    bot: Bot, results: list[FileResult], verified: dict[str, VerifiedPatch], args: argparse.Namespace, config: Config
+    bot: Bot,
+    results: list[FileResult],
+    verified: dict[str, VerifiedPatch],
+    args: argparse.Namespace,
+    config: Config,
+    wants: Callable[[str], bool],
 ) -> int:
     """The bot: exit 0 when every pull request is in step with the verified fixes, 2 when it could not finish."""
     for error in (error for result in results for error in (result.error, *result.fix_errors) if error):
         print(f"error: {error}", file=sys.stderr)
     try:
-        bot.run(results, verified, lambda findings: harness_settings(args, config, sorted({f.code for f in findings})))
+        bot.run(results, verified, lambda fixes: harness_settings(args, config, sorted({f.code for f in fixes})), wants)
     except HarpError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

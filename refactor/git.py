@@ -95,6 +95,11 @@ class Repository:
         completed = _run(self.root, ("cat-file", "blob", f"{commit}:{path}"))
         return completed.stdout if completed.returncode == 0 else None
 
+    def messages(self, since: str, tip: str) -> list[str]:
+        """The messages of the commits on `tip` that `since` lacks, newest first."""
+        log = self.git("log", "--format=%B%x00", f"{since}..{tip}")
+        return [message.strip() for message in log.split("\0") if message.strip()]
+
     def patch_id(self, *revisions: str) -> str:
         """`git patch-id` of the diff between `revisions`: equal for equal changes, wherever
         their lines have moved to (`base...tip`: what `tip` changed since it left `base`)."""

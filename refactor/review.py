@@ -27,7 +27,7 @@ from harp_refactor.equivalence.verdict import EQUIVALENT, Verdict
 from .files import write_atomic
 from .finding import Finding
 from .pipeline import FileResult, apply_fixes, finding_diff
-from .verification import VerifiedPatch, verify_subset
+from .verification import VerifiedPatch, verified_as_is, verify_subset
 
 HELP = """y - accept this fix
 n - reject this fix (not asked again until the code changes)
@@ -175,9 +175,11 @@ class Review:
             if path in self.decisions.edited or not findings:
                 continue
             result, entry = self.results[path], self.verified[path]
+            if not verified_as_is(entry, findings):
+                self.say(f"verifying the fixes accepted in {path} together ...")
             checked = verify_subset(path, result.text or "", findings, entry, self.settings_for(findings))
             if checked is not entry:
-                self.say(f"the fixes accepted in {path}, verified together: {checked.verdict.line()}")
+                self.say(f"    {checked.verdict.line()}")
             if checked.patch is None or set(checked.patch.findings) != set(findings):
                 self.say(f"    not written: {path}")
                 continue

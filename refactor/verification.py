@@ -80,12 +80,17 @@ def verify_patch(patch: Patch, settings: HarnessSettings) -> VerifiedPatch:
         return VerifiedPatch(None, whole or together or alone[findings[0]], alone)
 
 
+def verified_as_is(entry: VerifiedPatch, fixes: Sequence[Finding]) -> bool:
+    """Were exactly these fixes verified together already?"""
+    return entry.patch is not None and set(fixes) == set(entry.patch.findings)
+
+
 def verify_subset(
     path: str, original: str, fixes: Sequence[Finding], entry: VerifiedPatch, settings: HarnessSettings
 ) -> VerifiedPatch:
     """Some of a file's fixes on their own: the verified patch when they are exactly its fixes,
     else the text with just these fixes, verified again."""
-    if entry.patch is not None and set(fixes) == set(entry.patch.findings):
+    if verified_as_is(entry, fixes):
         return entry
     try:
         new = apply_fixes(path, original, fixes)

@@ -1329,6 +1329,37 @@ CASES["declared_samples"] = case(
         """
     },
 )
+# f is called twice by the program (enough captured inputs), g once (topped up with generated ones)
+CASES["inputs_of_two_functions"] = case(
+    """
+    import numpy as np
+
+    def f(x):
+        return np.sin(x) * 2
+
+    def g(x):
+        return np.cos(x) + 1
+
+    if __name__ == "__main__":
+        f(np.ones(3))
+        f(np.zeros(3))
+        g(np.ones(3))
+    """,
+    """
+    import numpy as np
+
+    def f(x):
+        return 2 * np.sin(x)
+
+    def g(x):
+        return 1 + np.cos(x)
+
+    if __name__ == "__main__":
+        f(np.ones(3))
+        f(np.zeros(3))
+        g(np.ones(3))
+    """,
+)
 CASES["slower_rewrite"] = case(
     """
     import time
@@ -2059,6 +2090,13 @@ class TestInputs:
         assert verdict.status == EQUIVALENT, verdict
         assert verdict.inputs == "declared"
         assert verdict.input_count == 2
+
+    @uses("inputs_of_two_functions")
+    def test_each_kind_of_input_is_named_once(self, outcomes: CasePool) -> None:
+        """Captured inputs for one function and captured plus generated for another read `captured+generated`."""
+        verdict = outcomes["inputs_of_two_functions"].verdict
+        assert verdict.status == EQUIVALENT, verdict
+        assert (verdict.inputs, verdict.input_count) == ("captured+generated", 4)
 
 
 class TestMinimumSpeedup:

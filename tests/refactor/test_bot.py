@@ -4,6 +4,7 @@ server answering GitHub's REST endpoints; the fixes are verified by the real har
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,10 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from harp_refactor.bot import _REMOTE_REPOSITORY
+from harp_refactor.credentials import redact
 from harp_refactor.pull_request import read_marker
 from tests.fake_github import FakeGitHub, serve
-from tests.helpers import dedent
+from tests.helpers import EXAMPLES, ROOT, dedent
 
 TOKEN = "ghs_secret0token0never0printed"
 REPOSITORY = "octo/models"
@@ -188,6 +192,7 @@ class TestOpening:
             [message] = project.commits_on(f"harp/{code}")
             assert message.startswith(f"{code} ") and ": model.py" in message.splitlines()[0]
             assert "Verified by harp-refactor: equivalent" in message
+            assert message.endswith("\n\nGenerated-by: harp-refactor")
             assert pulls[f"harp/{code}"]["head"]["sha"] == branches[f"harp/{code}"]
         author = project.git("log", "-1", "--format=%an <%ae>", "harp/HARP101", where=project.remote)
         assert author.strip() == "harp-refactor <harp-refactor@users.noreply.github.com>"
@@ -311,12 +316,42 @@ class TestRerunning:
         completed = project.bot()
         assert completed.returncode == 0, completed.stderr
         assert [p["head"]["ref"] for p in project.github.open_pulls()] == ["harp/HARP101"]
-        assert "harp/HARP104: not opened: 1 pull requests of harp-refactor are open" in completed.stdout
+        assert "harp/HARP104: not opened: harp-refactor has 1 pull requests open, the limit" in completed.stdout
         assert "harp/HARP104" not in project.branches()
         project.merge(1)
         completed = project.bot()
         assert completed.returncode == 0, completed.stderr
         assert [p["head"]["ref"] for p in project.github.open_pulls()] == ["harp/HARP104"]
+
+    def test_a_pull_request_someone_else_pushed_to_is_left_alone(self, project: Project) -> None:
+        """A maintainer's commit on harp/HARP101 is never overwritten: the bot stops updating that pull request."""
+        assert project.bot().returncode == 0
+        project.git("fetch", "--quiet", "origin", "harp/HARP101")
+        project.git("checkout", "--quiet", "-b", "edit", "FETCH_HEAD")
+        (project.work / "NOTES.md").write_text("why the norm moved\n")
+        project.git("add", "NOTES.md")
+        project.git("commit", "--quiet", "-m", "explain the change")
+        project.git("push", "--quiet", "origin", "edit:harp/HARP101")
+        project.git("checkout", "--quiet", "main")
+        edited = project.branches()["harp/HARP101"]
+        project.commit(
+            with_function(ANOTHER_INVARIANT, "shifted(rng.standard_normal(3), rng.standard_normal(3), 2)"), "shift"
+        )
+        completed = project.bot()
+        assert completed.returncode == 0, completed.stderr
+        assert "harp/HARP101: left alone: pull request #1 has commits harp-refactor did not make" in completed.stdout
+        assert project.branches()["harp/HARP101"] == edited
+        assert not [r for r in project.github.writes() if r.path.endswith("/pulls/1")]
+
+    def test_a_pull_request_of_a_code_not_selected_is_left_alone(self, project: Project) -> None:
+        """A run restricted to HARP101 neither closes nor touches the HARP104 pull request."""
+        assert project.bot().returncode == 0
+        branches, writes = project.branches(), len(project.github.writes())
+        completed = project.bot("--select", "HARP101")
+        assert completed.returncode == 0, completed.stderr
+        assert "harp/HARP104: left alone: pull request #2 is about HARP104" in completed.stdout
+        assert len(project.github.writes()) == writes and project.branches() == branches
+        assert len(project.github.open_pulls()) == 2
 
 
 class TestFailures:
@@ -391,3 +426,75 @@ class TestFailures:
         assert completed.returncode == 2
         assert f"error: {message}" in completed.stderr
         assert sorted(project.branches()) == ["main"] and project.github.writes() == []
+
+
+class TestRepositoryName:
+    @pytest.mark.parametrize(
+        ("url", "name"),
+        [
+            ("git@github.com:octo/models.git", "octo/models"),
+            ("https://github.com/octo/models", "octo/models"),
+            ("https://x-access-token:abc@github.com/octo/models.git", "octo/models"),
+            ("ssh://git@github.example.com/octo/models.git", "octo/models"),
+            ("/srv/git/models.git", None),
+        ],
+    )
+    def test_the_repository_is_read_from_the_remote_url(self, url: str, name: str | None) -> None:
+        """Without $GITHUB_REPOSITORY, owner/name comes from the remote's URL, in each form git takes."""
+        match = _REMOTE_REPOSITORY.match(url)
+        assert (match["name"] if match else None) == name
+
+
+class TestRedaction:
+    def test_the_token_and_url_credentials_are_removed(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Whatever git or the API echoes back, the token and a URL's user:password become ***."""
+        monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+        text = f"push to https://x:{TOKEN}@github.com/octo/models failed; Authorization: token {TOKEN}"
+        assert redact(text) == "push to https://***@github.com/octo/models failed; Authorization: token ***"
+
+
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+WORKFLOW = yaml.safe_load((EXAMPLES / "github_bot" / "harp-refactor-bot.yml").read_text(encoding="utf-8"))
+_EXPRESSION = re.compile(r"\$\{\{\s*([\w.]+)\s*\}\}")
+
+
+def evaluate(text: str, context: dict[str, str]) -> str:
+    """The `${{ inputs.x }}` / `${{ github.y }}` expressions of the action, filled in as the runner does."""
+    return _EXPRESSION.sub(lambda match: context[match[1]], text)
+
+
+class TestAction:
+    def test_the_action_s_steps_run_the_bot(self, project: Project) -> None:
+        """The composite action's scripts, run as the runner runs them, open the pull requests."""
+        context = {"github.action_path": str(ROOT), "github.token": TOKEN}
+        given = {"paths": "model.py", "args": "--pr-limit 1", "install": "false"}
+        for name, spec in ACTION["inputs"].items():
+            context[f"inputs.{name}"] = given.get(name, evaluate(str(spec.get("default", "")), context))
+        ran = []
+        for step in ACTION["runs"]["steps"]:
+            if "if" in step:
+                test = re.fullmatch(r"inputs\.(\w+) == '(\w+)'", step["if"])
+                assert test, f"a condition this test cannot evaluate: {step['if']}"
+                if context[f"inputs.{test[1]}"] != test[2]:
+                    continue
+            env = {**project.env, **{key: evaluate(str(value), context) for key, value in step.get("env", {}).items()}}
+            assert "${{" not in step["run"], "inputs must reach the script through env, not be pasted into it"
+            completed = subprocess.run(
+                [step["shell"], "-e", "-c", step["run"]], cwd=project.work, env=env, capture_output=True, text=True
+            )
+            assert completed.returncode == 0, completed.stderr
+            assert TOKEN not in completed.stdout + completed.stderr
+            ran.append(step["name"])
+        assert ran == ["Open, update or close pull requests"]
+        assert [p["head"]["ref"] for p in project.github.open_pulls()] == ["harp/HARP101"]
+
+    def test_the_example_workflow_runs_the_action_on_a_schedule_with_the_rights_it_needs(self) -> None:
+        """The example is scheduled, may write contents and pull requests, and passes only inputs the action has."""
+        triggers = WORKFLOW.get("on", WORKFLOW.get(True))  # YAML 1.1 reads a bare `on` as true
+        assert triggers["schedule"][0]["cron"]
+        assert WORKFLOW["permissions"] == {"contents": "write", "pull-requests": "write"}
+        steps = WORKFLOW["jobs"]["pull-requests"]["steps"]
+        [checkout] = [step for step in steps if step.get("uses", "").startswith("actions/checkout")]
+        assert checkout["with"]["fetch-depth"] == 0
+        [bot] = [step for step in steps if "harp-refactor" in step.get("uses", "")]
+        assert set(bot["with"]) <= set(ACTION["inputs"])

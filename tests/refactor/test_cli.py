@@ -589,6 +589,26 @@ class TestConfiguration:
         errors = error_lines(result.stderr)
         assert len(errors) == 1 and "'ignor'" in errors[0] and str(config) in errors[0], result.stderr
 
+    @pytest.mark.parametrize(
+        ("table", "said"),
+        [
+            ("limit = 2\nlimt = 3", "unknown key 'limt' in [tool.harp-refactor] pull-requests"),
+            ("limit = -1", "pull-requests limit must be a whole number"),
+            ("limit = true", "pull-requests limit must be a whole number"),
+            ("remote = 3", "pull-requests must be a table"),
+        ],
+    )
+    def test_a_bad_pull_requests_table_is_an_error_naming_the_file(
+        self, tmp_path: Path, write: Callable[[str, str], Path], table: str, said: str
+    ) -> None:
+        """`pull-requests` takes limit, remote and base only, each of its type; anything else exits 2."""
+        write("step.py", NUMPY_STEP)
+        config = write("pyproject.toml", f"[tool.harp-refactor.pull-requests]\n{table}\n")
+        result = harp(tmp_path, "step.py")
+        assert result.returncode == 2
+        [error] = error_lines(result.stderr)
+        assert said in error and str(config) in error
+
     def test_user_rule_file_produces_findings(self, tmp_path: Path, write: Callable[[str, str], Path]) -> None:
         """A rule file listed in `rules` adds its own findings, selectable by code."""
         write("pyproject.toml", '[tool.harp-refactor]\nrules = ["my.lp"]\n')

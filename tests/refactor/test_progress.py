@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import pty
+import select
 from collections.abc import Iterator
 
 import pytest
@@ -23,7 +24,11 @@ def terminal() -> Iterator[tuple[io.TextIOWrapper, int]]:
 
 
 def shown(reader: int) -> str:
-    return os.read(reader, 65536).decode("utf-8")
+    """All the terminal shows: a pty hands over what was written in pieces, so read until it pauses."""
+    chunks = []
+    while select.select([reader], [], [], 0.2)[0]:
+        chunks.append(os.read(reader, 65536))
+    return b"".join(chunks).decode("utf-8")
 
 
 def test_a_terminal_sees_the_bar_then_a_clean_line(
