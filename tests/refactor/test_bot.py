@@ -401,6 +401,17 @@ class TestFailures:
         assert "401 Bad credentials" in completed.stderr and "ghs_wrong0token" not in completed.stderr
         assert sorted(project.branches()) == ["main"]
 
+    def test_without_pygithub_it_says_which_extra_to_install(self, project: Project, tmp_path: Path) -> None:
+        """With no GitHub client importable, the bot stops before the analysis and names the `pr` extra."""
+        blocker = tmp_path / "blocked" / "github"
+        blocker.mkdir(parents=True)
+        (blocker / "__init__.py").write_text("raise ImportError('PyGithub is not installed here')\n")
+        project.env["PYTHONPATH"] = str(blocker.parent)
+        completed = project.bot()
+        assert completed.returncode == 2
+        assert "error: --pr needs PyGithub: pip install 'harp-refactor[pr]'" in completed.stderr
+        assert "verifying" not in completed.stderr and project.github.requests == []
+
     @pytest.mark.parametrize(
         ("change", "message"),
         [
