@@ -168,10 +168,11 @@ class Bot:
         if not files:
             self._nothing_to_propose(branch, pull, present, declined, old)
             return
-        title = f"harp-refactor: {code} {self._title(code)}"
+        pattern_title = self._title(code)
+        title = f"harp-refactor: {code} {pattern_title}"
         changes = [change for file in files for change in file.changes]
-        text = body(code, self._title(code), changes)
-        tip = self.repo.commit_files(self.head, [file.commit(code, self._title(code)) for file in files])
+        text = body(code, pattern_title, changes)
+        tip = self.repo.commit_files(self.head, [file.commit(code, pattern_title) for file in files])
         if pull is not None and old is not None and self._same(pull, old, tip, changes):
             self.say(f"{branch}: pull request #{pull.number} is up to date")
             return

@@ -34,9 +34,7 @@ class PullRequest:
 
     number: int
     branch: str
-    state: str  # "open" or "closed"
     merged: bool
-    title: str
     body: str
     url: str
 
@@ -89,9 +87,7 @@ class GitHub:
         return PullRequest(
             number=pull.number,
             branch=pull.head.ref,
-            state=pull.state,
             merged=pull.merged_at is not None,
-            title=pull.title or "",
             body=pull.body or "",
             url=pull.html_url or "",
         )
