@@ -47,6 +47,7 @@ class Pattern:
     min_speedup: ClassVar[float | None] = None
     # Verify and time the fix over the whole program where there is one (tracing is paid once).
     timed_as_program: ClassVar[bool] = False
+    gain_needs_gpu: ClassVar[bool] = False  # the speedup appears on GPUs only: CPU timings are not judged
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[Example, ...]] = ()
 

@@ -91,6 +91,7 @@ class Comparison:
     max_rel: float  # largest relative error over all numeric leaves
     rtol: float
     atol: float
+    numeric: bool = False  # was any float compared (else the errors and tolerance say nothing)?
 
     @property
     def equal(self) -> bool:
@@ -108,6 +109,7 @@ def compare(expected: Any, actual: Any, tolerance: Tolerance = Tolerance(), path
         max_rel=walker.max_rel,
         rtol=worst[1] if worst else 0.0,
         atol=worst[2] if worst else 0.0,
+        numeric=worst is not None,
     )
 
 

@@ -10,7 +10,6 @@ Inputs travel between runners as pickled bytes that only children unpickle.
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import io
 import os
@@ -27,11 +26,14 @@ import types
 from pathlib import Path
 from typing import IO, Any
 
+from harp_refactor.equivalence import perturb
+from harp_refactor.equivalence.observe import Observer
 from harp_refactor.equivalence.values import Raised, snapshot
 
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b")
 FRAME_HEADER = struct.Struct("!Q")  # the length of the pickled payload that follows
+CAPTURE_BYTES = 256 * 1024 * 1024  # captured arguments kept at most, pickled
 
 
 def write_frame(stream: IO[bytes], payload: Any) -> None:
@@ -100,6 +102,23 @@ def file_digest(path: Path) -> Any:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def printed_numbers(text: str) -> list[float]:
+    """The numbers in what a run printed; the text still goes to the run's output, for the report."""
+    sys.stderr.write(text)
+    return [float(n) for n in _NUMBER.findall(text)]
+
+
+def read_globals(frame: types.FrameType) -> dict[str, Any]:
+    """The module globals a function's code names that hold data (not modules, functions, classes)."""
+    names = frame.f_code.co_names
+    module_globals = frame.f_globals
+    kept = {}
+    for name in names:
+        if name in module_globals and not name.startswith("__"):
+            kept.update(observable_globals({name: module_globals[name]}))
+    return kept
+
+
 def tree_state(root: Path) -> dict[str, tuple[int, int]]:
     return {
         str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size)
@@ -120,6 +139,7 @@ class Runner:
         os.chdir(root)
         sys.path.insert(0, root)
         self.seed = seed
+        perturb.install()  # the helpers that deliberately wrong variants call
         return {}
 
     def load(self, key: str, path: str, source: str) -> dict[str, Any]:
@@ -162,42 +182,69 @@ class Runner:
 
         return Unpickler(io.BytesIO(data)).load()
 
-    def call(self, key: str, function: str, inputs: bytes, repeat: int = 1, observe: bool = True) -> dict[str, Any]:
-        """Call `function` on fresh copies of the inputs; snapshot what it returned and changed."""
+    def call(
+        self, key: str, function: str, inputs: bytes, repeat: int = 1, observe: bool = True, printed: bool = True
+    ) -> dict[str, Any]:
+        """Call `function` (a qualname: "f", "Model.step") on fresh copies of the inputs.
+
+        Observed calls snapshot what it returned or raised, what it changed and (with
+        `printed`) the numbers it printed, and record which lines of the file ran.
+        Captured inputs also carry the module globals the function read, as they were.
+        """
         seconds: list[float] = []
         outcome: dict[str, Any] = {}
+        coverage: dict[str, Any] = {}
+        path = self.sources[key][0]
         for attempt in range(max(1, repeat)):
             module = self.fresh(key)
-            target = getattr(module, function)
-            call_args, call_kwargs = self.unpickle(inputs, key)
+            target = resolve(module, function)
+            call_args, call_kwargs, *read = self.unpickle(inputs, key)
+            vars(module).update(*read)
             seed_everything(self.seed)
+            observer = Observer(path) if attempt == 0 and observe else None
+            output = io.StringIO()
             start = time.perf_counter()
             try:
-                result: Any = target(*call_args, **call_kwargs)
+                with contextlib.redirect_stdout(output) if observer and printed else contextlib.nullcontext():
+                    with observer or contextlib.nullcontext():
+                        result: Any = target(*call_args, **call_kwargs)
             except Exception as error:  # the program's own exception is part of its behaviour
                 result = Raised(f"{type(error).__module__}.{type(error).__qualname__}", str(error))
             seconds.append(time.perf_counter() - start)
-            if attempt == 0 and observe:
+            if observer is not None:
+                coverage = observer.coverage()
                 outcome = {
                     "return": snapshot(result),
                     "args": snapshot(list(call_args)),
                     "kwargs": snapshot(call_kwargs),
                     "globals": snapshot(observable_globals(vars(module))),
                 }
-        return {"outcome": outcome, "seconds": seconds}
+                if printed:
+                    outcome["printed numbers"] = printed_numbers(output.getvalue())
+        return {"outcome": outcome, "seconds": seconds, "coverage": coverage}
 
     def program(
-        self, path: str, argv: list[str], repeat: int = 1, observe: bool = True, printed: bool = False
+        self,
+        path: str,
+        argv: list[str],
+        repeat: int = 1,
+        observe: bool = True,
+        printed: bool = True,
+        functions: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """Run a script as __main__ in its (copied) directory: globals, written files, exit status.
+        """Run a script as __main__ in its (copied) directory and observe what it does.
 
-        With `printed`, the numbers in what it prints are compared too (with tolerance).
+        Observed: the calls of `functions` (qualnames of the file's functions and methods:
+        returns or exceptions, and their arguments after each call), the data left in
+        module globals, written files, the exit status, with `printed` the numbers it
+        prints, and which lines of the file ran.
         """
         script = Path(path)
         import_frameworks(script.read_text(encoding="utf-8", errors="replace"))
         root = Path.cwd()
         seconds: list[float] = []
         outcome: dict[str, Any] = {}
+        coverage: dict[str, Any] = {}
         for attempt in range(max(1, repeat)):
             before = tree_state(root)
             sys.argv = [path, *argv]
@@ -206,46 +253,69 @@ class Runner:
             status: Any = 0
             namespace: dict[str, Any] = {}
             output = io.StringIO()
+            watch = attempt == 0 and observe
+            observer = Observer(path, functions) if watch else None
             start = time.perf_counter()
             try:
-                with contextlib.redirect_stdout(output) if printed else contextlib.nullcontext():
-                    namespace = runpy.run_path(path, run_name="__main__")
+                with contextlib.redirect_stdout(output) if watch and printed else contextlib.nullcontext():
+                    with observer or contextlib.nullcontext():
+                        namespace = runpy.run_path(path, run_name="__main__")
             except SystemExit as exit_:
-                status = exit_.code if isinstance(exit_.code, int) else str(exit_.code)
+                status = exit_.code if isinstance(exit_.code, int) or exit_.code is None else str(exit_.code)
             except Exception as error:
                 status = Raised(f"{type(error).__module__}.{type(error).__qualname__}", str(error))
             seconds.append(time.perf_counter() - start)
-            if attempt == 0 and observe:
+            if observer is not None:
                 after = tree_state(root)
                 written = sorted(name for name, state in after.items() if before.get(name) != state)
+                coverage = observer.coverage()
                 outcome = {
                     "exit": snapshot(status),
                     "globals": snapshot(observable_globals(namespace)),
                     "files": {name: file_digest(root / name) for name in written},
+                    "calls": observer.calls(),
                 }
                 if printed:
-                    outcome["printed numbers"] = [float(n) for n in _NUMBER.findall(output.getvalue())]
-        return {"outcome": outcome, "seconds": seconds}
+                    outcome["printed numbers"] = printed_numbers(output.getvalue())
+        return {"outcome": outcome, "seconds": seconds, "coverage": coverage}
 
     def capture(self, entry: list[str], path: str, function: str, limit: int) -> dict[str, Any]:
-        """Run the entry command (a script or `pytest ...`) and keep the first calls' arguments."""
+        """Run the entry command (a script or `pytest ...`) and keep the calls' arguments.
+
+        `function` is a qualname ("fit", "Model.step"): a method's receiver is its first
+        argument.  All arguments of a call are pickled together, so arguments that share
+        memory (`f(A, A)`, an optimizer holding the array also passed) still do.
+        """
         import inspect
 
         captured: list[bytes] = []
+        kept = 0
         target_file = os.path.realpath(path)
 
         def profiler(frame: types.FrameType, event: str, arg: Any) -> None:
+            nonlocal kept
             code = frame.f_code
-            if event != "call" or code.co_name != function or len(captured) >= limit:
+            if event != "call" or getattr(code, "co_qualname", code.co_name) != function:
+                return
+            if len(captured) >= limit or kept > CAPTURE_BYTES:
                 return
             if os.path.realpath(code.co_filename) != target_file:
                 return
             info = inspect.getargvalues(frame)
-            positional = [copy.deepcopy(info.locals[name]) for name in info.args]
+            positional = [info.locals[name] for name in info.args]
             if info.varargs:
-                positional.extend(copy.deepcopy(info.locals[info.varargs]))
-            keywords = copy.deepcopy(info.locals[info.keywords]) if info.keywords else {}
-            captured.append(pickle.dumps((positional, keywords)))
+                positional.extend(info.locals[info.varargs])
+            keywords = dict(info.locals[info.keywords]) if info.keywords else {}
+            try:
+                blob = pickle.dumps((positional, keywords), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # an argument that cannot be pickled: this call cannot be replayed
+                return
+            try:  # with the globals it read, as they were at this call (a value the program anneals)
+                blob = pickle.dumps((positional, keywords, read_globals(frame)), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                pass
+            kept += len(blob)
+            captured.append(blob)
 
         script = entry[0]
         import_frameworks(Path(script).read_text(encoding="utf-8", errors="replace") if Path(script).is_file() else "")
@@ -265,11 +335,12 @@ class Runner:
             sys.setprofile(None)
         return {"inputs": captured}
 
-    def generate(self, key: str, function: str, draws: int) -> dict[str, Any]:
+    def generate(self, key: str, function: str, draws: int, like: list[bytes] | None = None) -> dict[str, Any]:
+        """Argument sets of many families; with `like`, of the kinds, ranks and dtypes of those calls."""
         from harp_refactor.equivalence.generate import generate_inputs
 
         seed_everything(self.seed)
-        return {"inputs": generate_inputs(lambda: self.fresh(key), function, draws)}
+        return {"inputs": generate_inputs(lambda: self.fresh(key), function, draws, like=like)}
 
     def samples(self, factory: str) -> dict[str, Any]:
         """Call the user's `module:function` factory: a list of argument tuples or (args, kwargs) pairs."""
@@ -294,7 +365,15 @@ class Runner:
 
     def describe(self, inputs: bytes) -> dict[str, Any]:
         """A snapshot of pickled inputs, for the log."""
-        return {"snapshot": snapshot(self.unpickle(inputs))}
+        return {"snapshot": snapshot(self.unpickle(inputs)[:2])}
+
+
+def resolve(module: types.ModuleType, qualname: str) -> Any:
+    """A function or a method ("Model.step", looked up on the class) of a loaded module."""
+    target: Any = module
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
 
 
 def serve(requests: IO[bytes], replies: IO[bytes]) -> None:

@@ -64,7 +64,7 @@ class Config:
     tolerance: tuple[float | None, float | None] = (None, None)
     per_code_tolerance: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     min_speedup: float | None = None
-    compare_printed_numbers: bool = False
+    compare_printed_numbers: bool = True
     cache_dir: Path | bool = True  # True: the user's cache folder; False: no cache
     per_file_ignores: PerFileIgnores = PerFileIgnores()
     pull_requests: PullRequestOptions = PullRequestOptions()
@@ -151,7 +151,7 @@ def load_config(path: Path | None) -> Config:
             for code, value in _table(path, "per-code-tolerance", table.get("per-code-tolerance", {})).items()
         },
         min_speedup=_number(path, "min-speedup", table["min-speedup"]) if "min-speedup" in table else None,
-        compare_printed_numbers=_flag(path, "compare-printed-numbers", table.get("compare-printed-numbers", False)),
+        compare_printed_numbers=_flag(path, "compare-printed-numbers", table.get("compare-printed-numbers", True)),
         cache_dir=_cache_dir(path, table.get("cache-dir", True)),
         per_file_ignores=_per_file_ignores(path, table.get("per-file-ignores", {})),
         pull_requests=_pull_requests(path, table.get("pull-requests", {})),

@@ -27,9 +27,17 @@ def _as_program(findings: Sequence[Finding]) -> bool:
 
 def _floor(findings: Sequence[Finding], settings: HarnessSettings) -> float | None:
     """The speed these fixes must reach: the user's floor, raised by patterns whose rewrite can
-    make code slower (tf.function)."""
+    make code slower (tf.function); None: faster with confidence; 0 when the gain cannot show here."""
+    if settings.min_speedup is None and all(_pattern(f).gain_needs_gpu for f in findings):
+        return 0.0
     floors = [m for m in (settings.min_speedup, *(_pattern(f).min_speedup for f in findings)) if m is not None]
     return max(floors) if floors else None
+
+
+def _speed_note(findings: Sequence[Finding], settings: HarnessSettings) -> str:
+    if _floor(findings, settings) == 0.0 and settings.min_speedup is None:
+        return "speed not judged: the gain appears on GPUs only"
+    return ""
 
 
 def _gated(findings: Sequence[Finding]) -> bool:
@@ -58,7 +66,12 @@ def verify_patch(patch: Patch, settings: HarnessSettings) -> VerifiedPatch:
     with open_harness(patch.path, patch.original, settings) as harness:
 
         def check(text: str, fixes: Sequence[Finding]) -> Verdict:
-            return harness.check(text, whole_program=_as_program(fixes), min_speedup=_floor(fixes, settings))
+            return harness.check(
+                text,
+                whole_program=_as_program(fixes),
+                min_speedup=_floor(fixes, settings),
+                speed_note=_speed_note(fixes, settings),
+            )
 
         whole = None if _gated(findings) else check(patch.new, findings)
         if whole is not None and (whole.accepted or len(findings) < 2):

@@ -44,6 +44,7 @@ class CudnnAutotuning(Pattern):
 
     code = "HARP301"
     title = "static-shape PyTorch loop without cuDNN autotuning"
+    gain_needs_gpu = True
     rules = "harp301.lp"
     shown = ("autotune", "model_in", "function_of", "called_from", "function_def")
     requires = ("loop",)
