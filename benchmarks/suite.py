@@ -507,6 +507,30 @@ def summary(rows: Sequence[Row]) -> dict[str, Any]:
     }
 
 
+def evidence(rows: Sequence[Row]) -> dict[str, Any]:
+    """What the harness's verdicts rested on: counts by status, how often a wrong variant was run, the
+    median time of `harp-refactor --apply` per file (almost all of it verification)."""
+    verdicts = [v["verdict"] for row in rows for v in row.verdicts if v["verdict"]]
+    refactor_times = [row.refactor_s for row in rows if row.refactor_s is not None]
+    return {
+        "verdicts": dict(Counter(verdict["status"] for verdict in verdicts)),
+        "fixes": len(verdicts),
+        "variant_check_ran": sum(bool(verdict.get("variant_check")) for verdict in verdicts),
+        "no_variant": sum(not verdict.get("variant_check") for verdict in verdicts),
+        "median_harness_s": statistics.median(refactor_times) if refactor_times else None,
+    }
+
+
+def evidence_line(facts: dict[str, Any]) -> str:
+    counts = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(facts["verdicts"].items()))
+    median = facts["median_harness_s"]
+    return (
+        f"verdicts on {facts['fixes']} fixes: {counts or 'none'}; "
+        f"wrong-variant check ran on {facts['variant_check_ran']} (no variant applies: {facts['no_variant']}); "
+        "median verification time per file " + ("—" if median is None else f"{median:.1f} s")
+    )
+
+
 def times(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}x"
 
@@ -691,6 +715,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = time.perf_counter() - start
     print(table(rows, args.repeats))
     print(summary_lines(means))
+    facts = evidence(rows)
+    print(evidence_line(facts))
     if tree:
         print(tree_table(tree))
     load = {"start": load_before, "end": os.getloadavg()[0]}
@@ -700,6 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "repeats": args.repeats,
         "programs": [asdict(row) for row in rows],
         "geomean": means,
+        "evidence": facts,
         "tree": tree,
         "analysis_target_ms": ANALYSIS_TARGET_MS,
         "targets": {"cold_s": COLD_TARGET_S, "warm_s": WARM_TARGET_S, "rss_mb": RSS_TARGET_MB},

@@ -33,6 +33,9 @@ class Variant:
     source: str  # full text of the variant file; it compiles
     lines: tuple[int, ...]  # the rewritten-version lines of the perturbed sites
     what: str  # for the verdict: "the value assigned on line 14 perturbed"
+    # Only what removed statements read is perturbed: a removal computes no new value, so such a
+    # variant gives evidence when it is told apart but is not required to be.
+    removal: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class _Site:
     line: int
     edits: tuple[_Edit, ...]
     what: str
+    removal: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,15 @@ class _Text:
         return row[: len(row) - len(row.lstrip(b" \t"))]
 
 
+def _constant(value: ast.expr) -> bool:
+    """A literal, or a container or sign of literals."""
+    if isinstance(value, ast.UnaryOp):
+        return _constant(value.operand)
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return all(_constant(item) for item in value.elts)
+    return isinstance(value, ast.Constant)
+
+
 class _Sites:
     """Builds the perturbation sites of a rewrite, numbering edits so that ties keep order."""
 
@@ -239,15 +252,28 @@ class _Sites:
         return _Edit(start, end, text.encode(), self.count)
 
     def wrap(self, node: ast.stmt) -> _Site | None:
-        """Wrap the value an assignment or return computes in `__harp_perturb__((...))`."""
-        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)) else None
-        if value is None or value.end_lineno is None or value.end_col_offset is None:
+        """Wrap the value an assignment or return computes in `__harp_perturb__((...))`; for a call
+        statement (`print(total)`, `step(tf.constant(i))`), each argument it passes."""
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            values = [*call.args, *(keyword.value for keyword in call.keywords)]
+            what = f"the arguments passed on line {node.lineno} perturbed"
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)) and node.value is not None:
+            values = [node.value]
+            verb = "returned" if isinstance(node, ast.Return) else "assigned"
+            what = f"the value {verb} on line {node.lineno} perturbed"
+        else:
             return None
-        start = self.text.offset(value.lineno, value.col_offset)
-        end = self.text.offset(value.end_lineno, value.end_col_offset)
-        verb = "returned" if isinstance(node, ast.Return) else "assigned"
-        edits = (self.edit(start, start, PERTURB + "(("), self.edit(end, end, "))"))
-        return _Site(node.lineno, edits, f"the value {verb} on line {node.lineno} perturbed")
+        # a flag set to a literal (`cudnn.benchmark = True`) computes no value
+        values = [v for v in values if not _constant(v) and not isinstance(v, ast.Starred) and v.end_lineno is not None]
+        if not values:
+            return None
+        edits: list[_Edit] = []
+        for value in values:
+            start = self.text.offset(value.lineno, value.col_offset)
+            end = self.text.offset(value.end_lineno or value.lineno, value.end_col_offset or 0)
+            edits += [self.edit(start, start, PERTURB + "(("), self.edit(end, end, "))")]
+        return _Site(node.lineno, tuple(edits), what)
 
     def decorate(self, qualname: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> _Site:
         """Add `@__harp_perturb_results__` above the decorators of a function."""
@@ -270,13 +296,13 @@ class _Sites:
         if replaced is not None and replaced.end_lineno is not None and replaced.end_col_offset is not None:
             start = self.text.offset(replaced.lineno, replaced.col_offset)
             end = self.text.offset(replaced.end_lineno, replaced.end_col_offset)
-            return _Site(replaced.lineno, (self.edit(start, end, call),), what)
+            return _Site(replaced.lineno, (self.edit(start, end, call),), what, removal=True)
         row = self.before.lines[removed[0].lineno - 1]
         indent = row[: len(row) - len(row.lstrip(" \t"))]
         offset = self.text.offset(line)
         newline = "\n" if offset == len(self.text.data) and not self.text.data.endswith((b"\n", b"\r")) else ""
         edit = self.edit(offset, offset, f"{newline}{indent}{call}\n")
-        return _Site(min(line, len(self.after.lines)), (edit,), what)
+        return _Site(min(line, len(self.after.lines)), (edit,), what, removal=True)
 
 
 def _loads(node: ast.Name) -> bool:
@@ -375,7 +401,8 @@ def _compiles(source: str) -> bool:
 def _variant(data: bytes, group: Sequence[_Site]) -> Variant:
     """The rewritten text with the sites of `group` perturbed."""
     source = _apply(data, (edit for site in group for edit in site.edits))
-    return Variant(source, tuple(sorted({site.line for site in group})), "; ".join(site.what for site in group))
+    lines = tuple(sorted({site.line for site in group}))
+    return Variant(source, lines, "; ".join(site.what for site in group), all(site.removal for site in group))
 
 
 def _groups(sites: Sequence[_Site], limit: int) -> list[list[_Site]]:

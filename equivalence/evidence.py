@@ -45,6 +45,7 @@ class Evidence:
     entered: dict[str, set[str]] = field(default_factory=lambda: {ORIGINAL: set(), REWRITTEN: set()})
     variants: dict[int, str] = field(default_factory=dict)  # variant index -> how it was told apart
     variant_count: int = 0
+    unobserved_removals: int = 0  # removal variants not told apart (allowed: a removal computes nothing new)
 
     def check(self, expected: Any, actual: Any, what: str, tolerance: Tolerance) -> None:
         """Record the comparison; a difference ends the check."""
@@ -89,7 +90,10 @@ class Evidence:
         if not self.variant_count:
             return ""
         told = len(self.variants)
-        return f"{told} of {self.variant_count} wrong variant{'s' * (self.variant_count != 1)} told apart"
+        words = f"{told} of {self.variant_count} wrong variant{'s' * (self.variant_count != 1)} told apart"
+        if self.unobserved_removals:
+            words += f" ({self.unobserved_removals} of a removal, whose operands nothing observed reads later)"
+        return words
 
 
 def _probe_list(probes: Iterable[Probe]) -> str:

@@ -17,6 +17,7 @@ import dataclasses
 import inspect
 import itertools
 import pickle
+import re
 import signal
 import sys
 import textwrap
@@ -402,6 +403,18 @@ def _annotated_forms(annotation: Any, framework: str | None) -> list[_Form]:
     return [("tensor", 2), ("tensor", 1)]
 
 
+_KNOWN_ANNOTATION = re.compile(r"\b(int|float|bool|str|Tensor|ndarray|Array(?:Like)?|list|List|Sequence|tuple|Tuple)\b")
+
+
+def _unbuildable(parameter: inspect.Parameter) -> bool:
+    """A required parameter annotated with a type of the user's (a config class) that no family builds."""
+    if parameter.annotation is inspect.Parameter.empty or parameter.default is not inspect.Parameter.empty:
+        return False
+    if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+        return False
+    return not _KNOWN_ANNOTATION.search(_annotation_text(parameter.annotation))
+
+
 def _default_forms(default: Any) -> list[_Form]:
     if default is inspect.Parameter.empty or default is None:
         return []
@@ -494,7 +507,7 @@ class _Family:
     """One kind of input: dtype, sizes, values and loop counts."""
 
     name: str
-    dtype: str = "float32"
+    dtype: str | None = None  # None: the example call's dtype, else float32
     sizes: tuple[int, ...] = (4, 4, 4)
     fill: str = "uniform"  # uniform | integers | special | large | ones
     ints: int | None = None  # every int parameter; None: its default, else min(3, sizes[0])
@@ -514,8 +527,8 @@ class _Family:
 _LENGTH = 4
 FAMILIES = (
     _Family("float32 square", optional=False),
-    _Family("float64 non-square", dtype="float64", sizes=(3, 5, 4)),
     _Family("float16 long reduction of ones", dtype="float16", sizes=(4096, 2, 2), fill="ones", least_rank=True),
+    _Family("float64 non-square", dtype="float64", sizes=(3, 5, 4)),
     _Family("loop count past the data", ints=_LENGTH + 2, search=False),
     _Family("aliased arguments", aliased=True, search=False),
     _Family("mismatched lengths", mismatched=True),
@@ -573,7 +586,9 @@ def _layouts(options: list[list[_Option]]) -> Iterator[tuple[_Option, ...]]:
 def _array(shape: tuple[int, ...], family: _Family, rng: Any, dtype: str | None) -> Any:
     import numpy as np
 
-    dtype = dtype or family.dtype
+    if family.dtype is not None and (dtype is None or np.issubdtype(np.dtype(dtype), np.floating)):
+        dtype = family.dtype  # a float parameter of the program's is also tried in the family's dtype
+    dtype = dtype or "float32"
     if family.fill == "ones":
         return np.ones(shape, dtype=dtype)
     if family.fill == "integers":
@@ -729,11 +744,15 @@ def generate_inputs(
         return []
     module = fresh()
     target = getattr(module, function, None)
-    params = _parameters(target, module) if callable(target) else None
+    if not callable(target):
+        return []
+    params = _parameters(target, module)
     if params is None:
         return []
     if like:
         _pin(params, like)
+    elif any(_unbuildable(p) for p in inspect.signature(target).parameters.values()):
+        return []  # a `cfg: Config` made up as a tensor says nothing of the function
     trials = _Trials(fresh, function, time.monotonic() + TOTAL_SECONDS)
     returned, raised = _search(params, trials, count, max(2, count // 2))
     return returned[:count] + raised[: max(2, count // 2)]
@@ -744,12 +763,9 @@ def _search(params: list[_Param], trials: _Trials, count: int, wanted: int) -> t
     returned: list[bytes] = []
     raised: list[bytes] = []
     square: tuple[_Option, ...] | None = None
-    pinned = all(param.dtype for param in params if param.forms[0][0] in ("tensor", "tensors"))
     for index, family in enumerate(FAMILIES):
         if len(returned) >= count and len(raised) >= wanted:
             break
-        if pinned and (family.dtype != "float32" or family.fill == "integers") and family.sizes == (4, 4, 4):
-            continue  # only its dtype would be new, and the examples fix that
         layouts = [square] if not family.search and square is not None else _family_layouts(params, family, square)
         ran, failed = _try_family(params, family, layouts, trials, seed=index, seen=set(returned) | set(raised))
         if ran is not None:

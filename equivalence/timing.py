@@ -44,9 +44,7 @@ class Timing:
         if len(pairs) < 3:
             return (min(self.ratio, 1.0), max(self.ratio, 1.0)) if len(pairs) < 2 else _spread(pairs)
         generator = random.Random(len(pairs))
-        ratios = sorted(
-            _ratio(*zip(*(generator.choice(pairs) for _ in pairs), strict=True)) for _ in range(_RESAMPLES)
-        )
+        ratios = sorted(_ratio(*zip(*(generator.choice(pairs) for _ in pairs), strict=True)) for _ in range(_RESAMPLES))
         tail = (1 - _CONFIDENCE) / 2
         return ratios[int(tail * (_RESAMPLES - 1))], ratios[int((1 - tail) * (_RESAMPLES - 1))]
 
@@ -88,7 +86,7 @@ def measure(
 
 
 def speed_words(ratio: float) -> str:
-    """"1.70x faster" or "1.70x slower": never a speedup below one."""
+    """ "1.70x faster" or "1.70x slower": never a speedup below one."""
     if ratio >= 1:
         return f"{ratio:.2f}x faster"
     return f"{1 / ratio:.2f}x slower" if ratio > 0 else "slower"

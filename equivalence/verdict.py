@@ -66,7 +66,7 @@ class Verdict:
         return "; ".join(parts + [part for part in (self.coverage, self.variant_check) if part])
 
     def speed(self) -> str:
-        """"1.90x faster (1.6–2.2x, 7 runs; 3.20 ms → 1.68 ms)"."""
+        """ "1.90x faster (1.6–2.2x, 7 runs; 3.20 ms → 1.68 ms)"."""
         speedup = self.speedup
         if speedup is None or self.time_original_s is None or self.time_rewritten_s is None:
             return ""

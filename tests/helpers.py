@@ -60,3 +60,14 @@ def assert_close(expected: Any, actual: Any, rtol: float = 1e-7, atol: float = 1
 
 def dedent(code: str) -> str:
     return textwrap.dedent(code).lstrip("\n")
+
+
+_VERIFYING = {"--diff", "--apply", "--interactive", "--pr", "verify"}
+
+
+def harp_command(*args: str) -> list[str]:
+    """`python -m harp_refactor ARGS`; a verifying run gets `--min-speedup 0`, so that what a test
+    sees never depends on a measured time (the speed check has tests of its own)."""
+    verifying = _VERIFYING & set(args) and not {"--no-verify", "--min-speedup"} & set(args)
+    speed = ["--min-speedup", "0"] if verifying else []
+    return [sys.executable, "-m", "harp_refactor", *args, *speed]

@@ -4,7 +4,7 @@ A case writes its program into a folder of its own (with a small pyproject.toml,
 harness copies only that folder) and verifies a rewrite of it; the children import the
 real NumPy, PyTorch and TensorFlow.  A verification starts interpreters that import the
 frameworks (about 3 s each with TensorFlow), so a module-scoped pool runs the cases that
-the selected tests of a module need, two at a time and the slowest first, and the tests
+the selected tests of a module need, two at a time (in two processes) and the slowest first, and the tests
 assert on the cached verdicts.  Each test module keeps its cases in a module-level
 `CASES` dict.
 """
@@ -12,12 +12,13 @@ assert on the cached verdicts.  Each test module keeps its cases in a module-lev
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -112,12 +113,13 @@ def run_case(spec: Case, folder: Path) -> Outcome:
 
 
 class CasePool:
-    """Runs the cases the selected tests need in two threads, slowest first, and keeps the outcomes."""
+    """Runs the cases the selected tests need in two processes, slowest first, and keeps the outcomes."""
 
     def __init__(self, root: Path, cases: dict[str, Case], wanted: set[str]) -> None:
         self.root = root
         self.cases = cases
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="harness-case")
+        # Processes, not threads: CPython 3.11's parser is not safe to call from two threads at once.
+        self.executor = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
         self.futures: dict[str, Future[Outcome]] = {}
         for name in sorted(wanted, key=lambda n: (-cases[n].cost, n)):
             self.submit(name)

@@ -330,9 +330,10 @@ class TestVariants:
         assert "__harp_perturb_in_place__" not in variant.source
 
     def test_reuse_via_a_temp(self) -> None:
-        """The temp's value is a site; the call that reuses it is not."""
-        (variant,) = variants(REUSE_BEFORE, REUSE_AFTER)
-        assert "logits = __harp_perturb__((np.exp(q @ keys.T)))" in variant.source
+        """The temp's value is one site, the argument of the call that reuses it another."""
+        temp, call = variants(REUSE_BEFORE, REUSE_AFTER)
+        assert "logits = __harp_perturb__((np.exp(q @ keys.T)))" in temp.source
+        assert "rows.append(__harp_perturb__((logits / logits.sum())))" in call.source
 
     def test_loop_replaced_by_a_slice(self) -> None:
         """The value a slice statement assigns is perturbed, and the variant's result differs."""
@@ -420,10 +421,23 @@ class TestVariants:
         assert all(variant.source.count("__harp_perturb__") == len(variant.lines) for variant in found)
         assert found[2].what == "the value assigned on line 8 perturbed; the value assigned on line 9 perturbed"
 
-    def test_no_site(self) -> None:
-        """A rewrite that changes only a bare call or a loop header has no variant."""
+    def test_call_statement_arguments_are_sites(self) -> None:
+        """`print(loss)` rewritten to `tf.print(loss)` passes a perturbed `loss` in its variant."""
         before = "def report(losses):\n    for loss in losses:\n        print(loss)\n"
         after = "import tensorflow as tf\n\n\ndef report(losses):\n    for loss in losses:\n        tf.print(loss)\n"
+        (variant,) = variants(before, after)
+        assert "tf.print(__harp_perturb__((loss)))" in variant.source
+
+    def test_no_site(self) -> None:
+        """A rewrite that changes only a loop header, or a call with literal arguments, has no variant."""
+        before = "def report(losses):\n    for loss in losses:\n        print('loss')\n"
+        after = "def report(losses):\n    for loss in list(losses):\n        print('epoch')\n"
+        assert variants(before, after) == ()
+
+    def test_flag_set_to_a_literal_has_no_site(self) -> None:
+        """Setting `torch.backends.cudnn.benchmark = True` before a training loop computes no value to perturb."""
+        before = "import torch\n\n\ndef fit(model, batches):\n    for x in batches:\n        model(x)\n"
+        after = before.replace("    for x", "    torch.backends.cudnn.benchmark = True\n    for x")
         assert variants(before, after) == ()
 
     @pytest.mark.parametrize(

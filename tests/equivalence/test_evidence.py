@@ -620,3 +620,62 @@ class TestRightRewritesShowTheirEvidence:
         """A fix inside a method is checked on the calls the program made, receiver included."""
         verdict = outcomes["right_hoist_in_method"].verdict
         assert verdict.inputs.startswith("captured"), verdict.line()
+
+
+# A removal computes nothing new: its wrong variant (what it read, perturbed in place where it
+# stood) is evidence when told apart, and no reason to refuse when nothing reads those values later.
+CASES["right_removal_of_unused_statistics"] = case(
+    """
+    import torch
+    from torch import nn
+
+
+    def train_step(model, optimizer, x, y):
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        confidence = torch.softmax(logits.detach(), dim=1).max(dim=1).values
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+
+    if __name__ == "__main__":
+        torch.manual_seed(0)
+        model = nn.Linear(4, 3)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(3):
+            train_step(model, optimizer, torch.randn(8, 4), torch.randint(0, 3, (8,)))
+    """,
+    """
+    import torch
+    from torch import nn
+
+
+    def train_step(model, optimizer, x, y):
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+
+    if __name__ == "__main__":
+        torch.manual_seed(0)
+        model = nn.Linear(4, 3)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(3):
+            train_step(model, optimizer, torch.randn(8, 4), torch.randint(0, 3, (8,)))
+    """,
+)
+
+
+class TestRemovals:
+    @uses("right_removal_of_unused_statistics")
+    def test_unused_statistic_removed(self, outcomes: CasePool) -> None:
+        """Removing a statistic nothing reads is equivalent, checked per call with the model as argument."""
+        verdict = outcomes["right_removal_of_unused_statistics"].verdict
+        assert verdict.status == EQUIVALENT, verdict.line()
+        assert "original line 8" in verdict.coverage, verdict.line()
+        assert "wrong variant" in verdict.variant_check, verdict.line()

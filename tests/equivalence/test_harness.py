@@ -875,6 +875,7 @@ CASES["torch_reassociated_sum"] = case(
     import torch
 
     def total(x):
+        x = x.float()
         acc = torch.zeros(())
         for v in x:
             acc = acc + v
@@ -887,11 +888,18 @@ CASES["torch_reassociated_sum"] = case(
     import torch
 
     def total(x):
+        x = x.float()
         return x.sum(dim=0)
 
     if __name__ == "__main__":
         total(torch.rand(4096))
     """,
+)
+# The same rewrite without the cast: a float16 running sum stalls at 2048 over 4096 ones, the
+# library's sum does not, and float16 input gives a float16 result where the loop gave float32.
+CASES["torch_float16_reassociated_sum"] = Case(
+    CASES["torch_reassociated_sum"].original.replace("    x = x.float()\n", ""),
+    CASES["torch_reassociated_sum"].rewritten.replace("    x = x.float()\n", ""),
 )
 CASES["torch_vectorised"] = case(
     """
@@ -961,13 +969,25 @@ CASES["numpy_vectorised"] = case(
     import numpy as np
 
     def steps(a):
-        return a[1:] - a[:-1]
+        out = np.zeros(len(a) - 1)
+        out[:] = a[1:] - a[:-1]
+        return out
 
     if __name__ == "__main__":
         steps(np.random.rand(500))
         steps(np.linspace(0, 1, 300))
     """,
     settings={"repeats": 5},
+)
+# Returning `a[1:] - a[:-1]` instead would be wrong at the edges: the original raises on an empty
+# array (np.zeros(-1)), and keeps float64 for float32 input.
+CASES["numpy_vectorised_without_the_allocation"] = case(
+    CASES["numpy_vectorised"].original,
+    CASES["numpy_vectorised"].original.replace(
+        "    out = np.zeros(len(a) - 1)\n    for i in range(len(a) - 1):\n"
+        "        out[i] = a[i + 1] - a[i]\n    return out",
+        "    return a[1:] - a[:-1]",
+    ),
 )
 CASES["numpy_program_vectorised"] = case(
     """
@@ -1006,6 +1026,33 @@ CASES["tensorflow_eager_vectorised"] = case(
 
     if __name__ == "__main__":
         column_steps(tf.random.uniform([16, 32]))
+    """,
+)
+CASES["tensorflow_reused_norm"] = case(
+    """
+    import tensorflow as tf
+
+    def unit_rows(xs):
+        rows = []
+        for i in range(xs.shape[0]):
+            rows.append(xs[i] / tf.norm(xs, axis=1)[i])
+        return tf.stack(rows)
+
+    if __name__ == "__main__":
+        unit_rows(tf.random.uniform([12, 4]) + 0.5)
+    """,
+    """
+    import tensorflow as tf
+
+    def unit_rows(xs):
+        rows = []
+        norms = tf.norm(xs, axis=1)
+        for i in range(xs.shape[0]):
+            rows.append(xs[i] / norms[i])
+        return tf.stack(rows)
+
+    if __name__ == "__main__":
+        unit_rows(tf.random.uniform([12, 4]) + 0.5)
     """,
 )
 CASES["tensorflow_hoisting_done_right"] = case(
@@ -1416,9 +1463,9 @@ CASES["bug_module_step_variable"] = case(
 
     def total(x):
         step.assign_add(1)
-        acc = tf.zeros([])
+        acc = tf.zeros([], dtype=tf.float64)
         for i in range(x.shape[0]):
-            acc = acc + tf.reduce_sum(x[i])
+            acc = acc + tf.reduce_sum(tf.cast(x[i], tf.float64))
         return acc
 
     if __name__ == "__main__":
@@ -1431,7 +1478,7 @@ CASES["bug_module_step_variable"] = case(
 
     def total(x):
         step.assign_add(1)
-        return tf.reduce_sum(x)
+        return tf.reduce_sum(tf.cast(x, tf.float64))
 
     if __name__ == "__main__":
         total(tf.ones([3, 2]))
@@ -1549,6 +1596,11 @@ CASES["bug_program_output"] = case(
     print("total:", float(np.arange(4.0).sum() + 1))
     """,
 )
+CASES["bug_program_output_not_compared"] = Case(
+    CASES["bug_program_output"].original,
+    CASES["bug_program_output"].rewritten,
+    settings={"compare_printed_numbers": False},
+)
 CASES["bug_main_block_raises"] = case(
     """
     import numpy as np
@@ -1596,8 +1648,6 @@ CASES["cli_too_slow"] = Case(
 # ---------------------------------------------------------------------------------------------
 # Running the cases: a module-scoped pool, two verifications at a time.
 # ---------------------------------------------------------------------------------------------
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1655,6 +1705,19 @@ WRONG = [
     ),
     pytest.param("torch_keepdim", ("shape",), ("row_sums: got",), id="torch-keepdim-shape"),
     pytest.param("numpy_len_of_generator", ("TypeError", "has no len"), ("program run",), id="numpy-len-of-generator"),
+    pytest.param(
+        "numpy_vectorised_without_the_allocation",
+        ("steps['return']",),
+        ("inputs (captured+generated) of steps",),
+        id="numpy-vectorised-wrong-at-the-edges",
+    ),
+    pytest.param("torch_float16_reassociated_sum", ("total['return']",), ("float16",), id="torch-float16-sum-order"),
+    pytest.param(
+        "tensorflow_eager_vectorised",
+        ("column_steps['return']", "IndexError"),
+        ("inputs (captured+generated) of column_steps",),
+        id="tensorflow-vectorised-returns-where-the-loop-raised",
+    ),
     pytest.param("torch_nan_introduced", ("nan",), ("soft_root: got",), id="torch-nan-introduced"),
     pytest.param("torch_writes_into_argument", ("['args'][0]",), ("scaled: got",), id="torch-writes-into-argument"),
     pytest.param(
@@ -1750,9 +1813,9 @@ CORRECT = [
     pytest.param("torch_reassociated_sum", "captured+generated", id="torch-float32-reassociated-sum"),
     pytest.param("torch_vectorised", "captured+generated", id="torch-loop-to-vectorised"),
     pytest.param("numpy_hoisting_done_right", "captured+generated", id="numpy-hoisting-done-right"),
-    pytest.param("numpy_vectorised", "captured", id="numpy-loop-to-vectorised"),
+    pytest.param("numpy_vectorised", "captured+generated", id="numpy-loop-to-vectorised"),
     pytest.param("numpy_program_vectorised", "program run: prog.py", id="numpy-program-comprehension-to-vectorised"),
-    pytest.param("tensorflow_eager_vectorised", "captured+generated", id="tensorflow-eager-loop-to-vectorised"),
+    pytest.param("tensorflow_reused_norm", "captured+generated", id="tensorflow-reused-norm"),
     pytest.param("tensorflow_hoisting_done_right", "captured+generated", id="tensorflow-hoisting-done-right"),
     pytest.param("declared_samples", "declared", id="numpy-declared-samples"),
 ]
@@ -1816,7 +1879,7 @@ class TestCorrectRewrites:
         assert verdict.status == EQUIVALENT, verdict
         assert verdict.inputs == inputs
         if not inputs.startswith("program run"):
-            assert verdict.input_count == 2
+            assert verdict.input_count >= 2
         assert verdict.time_original_s is not None and verdict.time_original_s > 0
         assert verdict.time_rewritten_s is not None and verdict.time_rewritten_s > 0
         assert verdict.speedup is not None and verdict.speedup > 0
@@ -1829,11 +1892,6 @@ class TestCorrectRewrites:
         assert verdict.rtol == 1e-5 and verdict.atol == 1e-6
         assert verdict.max_abs_err is not None and 0 < verdict.max_abs_err < 1e-2
         assert verdict.max_rel_err is not None and verdict.max_rel_err <= 1e-5
-
-    def test_vectorised_rewrite_is_faster(self, outcomes: CasePool) -> None:
-        """Replacing a 500-step Python loop by one slice expression measures as a speedup."""
-        verdict = outcomes["numpy_vectorised"].verdict
-        assert verdict.speedup is not None and verdict.speedup > 2
 
 
 class TestHarpFalsePositive:
@@ -1953,7 +2011,7 @@ class TestInputs:
         """Captured inputs for one function and captured plus generated for another read `captured+generated`."""
         verdict = outcomes["inputs_of_two_functions"].verdict
         assert verdict.status == EQUIVALENT, verdict
-        assert (verdict.inputs, verdict.input_count) == ("captured+generated", 4)
+        assert verdict.inputs == "captured+generated" and verdict.input_count >= 4
 
 
 class TestMinimumSpeedup:
@@ -1997,9 +2055,13 @@ class TestCommandLine:
 
     @uses("cli_equivalent")
     def test_equivalent_json_values(self, outcomes: CasePool) -> None:
-        """An accepted rewrite's JSON carries its inputs, errors, tolerance, both times and the speedup."""
+        """An accepted rewrite's JSON carries its evidence, errors, tolerance, both times and the speedup."""
         document = json.loads(outcomes["cli_equivalent"].stdout)
-        assert document["inputs"] == "captured"
+        assert document["inputs"] == "captured+generated" and document["input_count"] >= 2
+        assert document["coverage"].startswith("changed code ran")
+        told, run = document["variant_check"].split(" wrong variant")[0].split(" of ")
+        assert told == run and int(run) >= 1
+        assert document["timing_runs"] >= 1 and document["speedup_low"] <= document["speedup_high"]
         assert document["rtol"] == 1e-9 and document["atol"] == 1e-12
         assert 0 <= document["max_abs_err"] <= 1e-9 and 0 <= document["max_rel_err"] <= 1e-9
         assert document["time_original_s"] > 0 and document["time_rewritten_s"] > 0
@@ -2043,7 +2105,7 @@ class TestHarnessEdgeCases:
         """Module-level caches start empty for each call; the float64 cache upcasting float32 input is caught."""
         verdict = outcomes["bug_module_cache"].verdict
         assert verdict.status == NOT_EQUIVALENT, verdict
-        assert "dtype float32 → float64" in verdict.reason
+        assert "→ float64" in verdict.reason  # float32 or float16 input, whichever comes first
         assert "['globals']['_ones']" not in verdict.reason
 
     @uses("bug_exception_message")
@@ -2087,9 +2149,17 @@ class TestHarnessEdgeCases:
 
     @uses("bug_program_output")
     def test_program_printing_another_result(self, outcomes: CasePool) -> None:
-        """Printed text is not a result by default (the numbers in it are compared only on request)."""
+        """The numbers a program prints are results by default: printing another total is not equivalent."""
         verdict = outcomes["bug_program_output"].verdict
-        assert verdict.status == EQUIVALENT, verdict
+        assert verdict.status == NOT_EQUIVALENT, verdict
+        assert "printed numbers" in verdict.reason
+
+    @uses("bug_program_output_not_compared")
+    def test_printed_numbers_opted_out(self, outcomes: CasePool) -> None:
+        """With `compare-printed-numbers = false` a program that only prints shows nothing to compare."""
+        verdict = outcomes["bug_program_output_not_compared"].verdict
+        assert verdict.status == COULD_NOT_VERIFY, verdict
+        assert "no observed result depends on the change" in verdict.reason
 
     @uses("bug_main_block_raises")
     def test_capture_survives_failing_main_block(self, outcomes: CasePool) -> None:

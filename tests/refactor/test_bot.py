@@ -19,7 +19,7 @@ from harp_refactor.bot import _REMOTE_REPOSITORY
 from harp_refactor.credentials import redact
 from harp_refactor.pull_request import read_marker
 from tests.fake_github import FakeGitHub, serve
-from tests.helpers import EXAMPLES, ROOT, dedent
+from tests.helpers import EXAMPLES, ROOT, dedent, harp_command
 
 TOKEN = "ghs_secret0token0never0printed"
 REPOSITORY = "octo/models"
@@ -83,7 +83,7 @@ class Project:
     def bot(self, *args: str, token: str = TOKEN) -> subprocess.CompletedProcess[str]:
         """`harp-refactor model.py --pr` in the clone, as a scheduled job would run it."""
         completed = subprocess.run(
-            [sys.executable, "-m", "harp_refactor", "model.py", "--pr", *args],
+            harp_command("model.py", "--pr", *args),
             cwd=self.work,
             capture_output=True,
             text=True,

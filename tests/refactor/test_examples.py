@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import EXAMPLES, assert_close, run_program
+from tests.helpers import EXAMPLES, assert_close, harp_command, run_program
 
 # folder, program, the pattern it shows, what it computes (evaluated after running it)
 CASES = [
@@ -64,7 +63,7 @@ def apply_to_copy(tmp_path: Path, folder: str, program: str, code: str) -> Appli
     original = tmp_path / "original.py"
     shutil.copyfile(copy / program, original)
     result = subprocess.run(
-        [sys.executable, "-m", "harp_refactor", "--apply", "--format", "json", "--select", code, program],
+        harp_command("--apply", "--format", "json", "--select", code, program),
         cwd=copy,
         capture_output=True,
         text=True,

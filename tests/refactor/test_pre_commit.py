@@ -44,6 +44,7 @@ def test_the_report_hook_fails_on_a_finding_and_changes_nothing(
 
 def test_the_apply_hook_writes_the_verified_fix(write: Callable[[str, str], Path], tmp_path: Path) -> None:
     path = write("step.py", NUMPY_STEP + '\nif __name__ == "__main__":\n    f(np.eye(3), 4)\n')
+    write("pyproject.toml", "[tool.harp-refactor]\nmin-speedup = 0  # no test rests on a measured time\n")
     completed = run_hook(BY_ID["harp-refactor-apply"], tmp_path, "step.py")
     assert completed.returncode == 0, completed.stderr
     assert "fixed step.py (equivalent" in completed.stderr

@@ -7,12 +7,12 @@ import os
 import pty
 import select
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.helpers import harp_command
 from tests.refactor.test_cli import NUMPY_STEP, harp
 
 PROGRAM = NUMPY_STEP + '\nif __name__ == "__main__":\n    f(np.eye(3), 4)\n'
@@ -25,7 +25,7 @@ def drive(cwd: Path, answers: list[str], *args: str, env: dict[str, str] | None 
     """Run the CLI on a pseudo-terminal; answer each prompt with the next answer."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "harp_refactor", *args],
+        harp_command(*args),
         stdin=follower,
         stdout=follower,
         stderr=follower,

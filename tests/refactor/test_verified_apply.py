@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.helpers import harp_command
 
 # HARP's one false positive: a property named `next` that returns a new batch on every read.
 # The analysis assumes attribute reads are side-effect free and hoists it; the harness must not.
@@ -70,9 +71,7 @@ if __name__ == "__main__":
 
 
 def harp(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harp_refactor", *args], cwd=cwd, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run(harp_command(*args), cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 class TestRejectedFix:
