@@ -515,8 +515,8 @@ def evidence(rows: Sequence[Row]) -> dict[str, Any]:
     return {
         "verdicts": dict(Counter(verdict["status"] for verdict in verdicts)),
         "fixes": len(verdicts),
-        "variant_check_ran": sum(bool(verdict.get("variant_check")) for verdict in verdicts),
-        "no_variant": sum(not verdict.get("variant_check") for verdict in verdicts),
+        "variant_check_ran": sum("told apart" in verdict.get("variant_check", "") for verdict in verdicts),
+        "no_variant": sum("no wrong variant" in verdict.get("variant_check", "") for verdict in verdicts),
         "median_harness_s": statistics.median(refactor_times) if refactor_times else None,
     }
 

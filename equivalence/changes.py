@@ -36,6 +36,7 @@ class Variant:
     # Only what removed statements read is perturbed: a removal computes no new value, so such a
     # variant gives evidence when it is told apart but is not required to be.
     removal: bool = False
+    alternative: str = ""  # the same sites perturbed another way (a call's arguments, not its result)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class _Site:
     edits: tuple[_Edit, ...]
     what: str
     removal: bool = False
+    alternative: tuple[_Edit, ...] = ()  # tried when the main edits are not told apart
 
 
 @dataclass(frozen=True)
@@ -264,16 +266,26 @@ class _Sites:
             what = f"the value {verb} on line {node.lineno} perturbed"
         else:
             return None
-        # a flag set to a literal (`cudnn.benchmark = True`) computes no value
-        values = [v for v in values if not _constant(v) and not isinstance(v, ast.Starred) and v.end_lineno is not None]
-        if not values:
+        edits = self.perturbing(values)
+        if not edits:
             return None
+        # The result of a call such as `tf.assign(w, w - lr * g)` may matter only through the call's
+        # effect: its arguments perturbed are the alternative.
+        value = values[0]
+        inner = [*value.args, *(k.value for k in value.keywords)] if isinstance(value, ast.Call) else []
+        alternative = self.perturbing(inner) if len(values) == 1 else ()
+        return _Site(node.lineno, edits, what, alternative=alternative)
+
+    def perturbing(self, values: Sequence[ast.expr]) -> tuple[_Edit, ...]:
+        """Edits wrapping each value in `__harp_perturb__((...))`; literals (a flag set to `True`) compute nothing."""
         edits: list[_Edit] = []
         for value in values:
+            if _constant(value) or isinstance(value, ast.Starred) or value.end_lineno is None:
+                continue
             start = self.text.offset(value.lineno, value.col_offset)
-            end = self.text.offset(value.end_lineno or value.lineno, value.end_col_offset or 0)
+            end = self.text.offset(value.end_lineno, value.end_col_offset or 0)
             edits += [self.edit(start, start, PERTURB + "(("), self.edit(end, end, "))")]
-        return _Site(node.lineno, tuple(edits), what)
+        return tuple(edits)
 
     def decorate(self, qualname: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> _Site:
         """Add `@__harp_perturb_results__` above the decorators of a function."""
@@ -402,7 +414,12 @@ def _variant(data: bytes, group: Sequence[_Site]) -> Variant:
     """The rewritten text with the sites of `group` perturbed."""
     source = _apply(data, (edit for site in group for edit in site.edits))
     lines = tuple(sorted({site.line for site in group}))
-    return Variant(source, lines, "; ".join(site.what for site in group), all(site.removal for site in group))
+    other = ""
+    if any(site.alternative for site in group):
+        other = _apply(data, (edit for site in group for edit in (site.alternative or site.edits)))
+        other = other if _compiles(other) else ""
+    what = "; ".join(site.what for site in group)
+    return Variant(source, lines, what, all(site.removal for site in group), other)
 
 
 def _groups(sites: Sequence[_Site], limit: int) -> list[list[_Site]]:

@@ -44,7 +44,9 @@ class Evidence:
     covered: dict[str, set[int]] = field(default_factory=lambda: {ORIGINAL: set(), REWRITTEN: set()})
     entered: dict[str, set[str]] = field(default_factory=lambda: {ORIGINAL: set(), REWRITTEN: set()})
     variants: dict[int, str] = field(default_factory=dict)  # variant index -> how it was told apart
+    program_observations: int = 0  # globals, files, printed numbers and calls a program run showed
     variant_count: int = 0
+    variants_checked: bool = False
     unobserved_removals: int = 0  # removal variants not told apart (allowed: a removal computes nothing new)
 
     def check(self, expected: Any, actual: Any, what: str, tolerance: Tolerance) -> None:
@@ -83,14 +85,23 @@ class Evidence:
         return f"changed code ran ({_probe_list(self.probes)})"
 
     def require_something_compared(self) -> None:
-        if not self.input_count and not self.calls_observed and not self.comparisons:
-            raise Unverifiable("nothing was compared")
+        """A run whose only observable is its exit status compared nothing."""
+        if not self.input_count and not self.program_observations:
+            raise Unverifiable(
+                "nothing was compared: the program leaves no globals, writes no files, prints no numbers "
+                "and calls none of the file's functions (set `entry` to a command that does)"
+            )
 
     def variant_words(self) -> str:
-        if not self.variant_count:
+        if not self.variants_checked:
             return ""
+        if not self.variant_count:
+            return "no wrong variant applies (the change computes no value)"
         told = len(self.variants)
         words = f"{told} of {self.variant_count} wrong variant{'s' * (self.variant_count != 1)} told apart"
+        larger = sum("times the base perturbation" in how for how in self.variants.values())
+        if larger:
+            words += f" ({larger} only at a 10% perturbation)"
         if self.unobserved_removals:
             words += f" ({self.unobserved_removals} of a removal, whose operands nothing observed reads later)"
         return words

@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .changes import changed_units, probes, variants
+from .changes import Variant, changed_units, probes, variants
 from .compare import Tolerance
 from .evidence import Different, Evidence, Unverifiable
 from .process import Limits, RunnerFailed
@@ -28,6 +28,7 @@ from .unit_check import NoInputs, UnitCheck, has_main_block
 from .verdict import COULD_NOT_VERIFY, EQUIVALENT, NOT_EQUIVALENT, TOO_SLOW, Verdict
 
 UNIT_VARIANTS, PROGRAM_VARIANTS = 6, 3  # wrong variants at most per version: calls are cheap, programs not
+PERTURBATION_SCALES = (1.0, 100.0)  # a wrong variant's perturbation: 1e-3 relative, then 10%
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,8 @@ class Harness:
         untrusted = not _from_the_program(evidence.sources)
         run = not units or (program and (whole_program or headers or untrusted))
         runs = _ProgramRuns(self.program, rewritten, evidence, run)
-        evidence.require_something_compared()
         evidence.require_coverage()
+        evidence.require_something_compared()
         self.told_apart(key, rewritten, units, runs if program or not units else None, evidence)
         if runs.root is not None and (whole_program or not units):
             pair = self.program.timing_pair(runs.root)
@@ -156,12 +157,9 @@ class Harness:
         """Each deliberately wrong variant of the rewrite must be seen to differ from the original:
         by the calls of the units, else by the program (compared first, if it has not been)."""
         found = variants(self.original, rewritten, limit=UNIT_VARIANTS if units else PROGRAM_VARIANTS)
-        evidence.variant_count = len(found)
+        evidence.variant_count, evidence.variants_checked = len(found), True
         for index, variant in enumerate(found):
-            how = self.units.told_apart(f"{key}w{index}", variant.source, units) if units else ""
-            if not how and runs is not None:
-                runs.ensure()
-                how = self.program.told_apart(variant.source, rewritten)
+            how = self.tell_apart(f"{key}w{index}", variant, rewritten, units, runs)
             if how:
                 evidence.variants[index] = how
             elif variant.removal:  # nothing observed reads what the removed statement read, after it
@@ -171,6 +169,27 @@ class Harness:
                     f"no observed result depends on the change: a wrong variant ({variant.what}) "
                     "gave the same results as the original"
                 )
+
+
+    def tell_apart(
+        self, key: str, variant: Variant, rewritten: str, units: list[str], runs: _ProgramRuns | None
+    ) -> str:
+        """How the variant was told apart: by the units' calls, else the program; its values moved by
+        1e-3 first, then by 10% (a convergent solver absorbs the first), then a call's arguments
+        instead of its result (`tf.assign(...)` matters by its effect)."""
+        tries = [(variant.source, scale, "") for scale in PERTURBATION_SCALES]
+        if variant.alternative:
+            tries += [(variant.alternative, scale, "its call's arguments") for scale in PERTURBATION_SCALES]
+        for attempt, (source, scale, way) in enumerate(tries):
+            how = self.units.told_apart(f"{key}a{attempt}", source, units, scale) if units else ""
+            if not how and runs is not None:
+                runs.ensure()
+                how = self.program.told_apart(source, rewritten, scale)
+            if how:
+                notes = [way, f"at {scale:g} times the base perturbation" if scale != 1 else ""]
+                note = ", ".join(filter(None, notes))
+                return how + (f" ({note})" if note else "")
+        return ""
 
 
 class _ProgramRuns:

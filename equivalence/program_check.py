@@ -22,7 +22,7 @@ from .compare import compare, describe
 from .evidence import Different, Evidence
 from .process import RunnerFailed, RunnerProcess
 from .sandbox import Sandbox
-from .stability import Unstable, self_check, unstable_parts
+from .stability import PRINTED, Unstable, self_check, unstable_parts
 
 if TYPE_CHECKING:
     from .harness import HarnessSettings
@@ -159,12 +159,12 @@ class ProgramCheck:
             raise
         self.expected, self.coverage = self.unstable.drop(first["outcome"]), first["coverage"]
 
-    def run(self, source: str, functions: tuple[str, ...]) -> tuple[Path, dict[str, Any]]:
+    def run(self, source: str, functions: tuple[str, ...], scale: float = 1.0) -> tuple[Path, dict[str, Any]]:
         """One observed run of a version in a fresh copy (a runner failure is raised as it is)."""
         root = self.sandbox.copy(source)
         if self.new is None or self.new.process.poll() is not None:
             self.new = self.sandbox.runner(root)
-        self.new.request("setup", root=str(root), seed=0)
+        self.new.request("setup", root=str(root), seed=0, perturbation=scale)
         return root, self.new.request("program", **self.request(root, functions))
 
     def compare(self, rewritten: str, evidence: Evidence) -> Path:
@@ -180,6 +180,7 @@ class ProgramCheck:
         evidence.cover(REWRITTEN, reply["coverage"])
         expected, actual = self.comparable(rewritten, self.expected, self.unstable.drop(reply["outcome"]))
         evidence.calls_observed += sum(entry.get("count", 0) for entry in (expected.get("calls") or {}).values())
+        evidence.program_observations += _observations(expected)
         evidence.check(expected, actual, "program", self.settings.tolerance)
         return root
 
@@ -196,11 +197,11 @@ class ProgramCheck:
             actual = {**actual, "globals": _without(actual.get("globals"), counters | temporaries)}
         return expected, actual
 
-    def told_apart(self, variant: str, rewritten: str) -> str:
+    def told_apart(self, variant: str, rewritten: str, scale: float = 1.0) -> str:
         """How a deliberately wrong variant's run differed from the original's ("" when it did not)."""
         functions = observed_functions(self.original, rewritten)
         try:
-            _, reply = self.run(variant, functions)
+            _, reply = self.run(variant, functions, scale)
         except RunnerFailed as error:
             return f"the program failed: {error}"
         expected, actual = self.comparable(rewritten, self.expected, self.unstable.drop(reply["outcome"]))
@@ -231,6 +232,15 @@ class ProgramCheck:
             return original(), after
 
         return run_pair
+
+
+def _observations(outcome: Any) -> int:
+    """How many things a run showed besides its exit status: globals, files, printed numbers, calls."""
+    if not isinstance(outcome, dict):
+        return 0
+    calls = sum(int(entry.get("count", 0)) for entry in (outcome.get("calls") or {}).values())
+    sized = [outcome.get(key) for key in ("globals", "files", PRINTED)]
+    return calls + sum(len(part) for part in sized if isinstance(part, (dict, list)))
 
 
 def _without(globals_: Any, names: set[str]) -> Any:

@@ -135,11 +135,11 @@ class Runner:
         self.sources: dict[str, tuple[str, str]] = {}
         self.seed = 0
 
-    def setup(self, root: str, seed: int) -> dict[str, Any]:
+    def setup(self, root: str, seed: int, perturbation: float = 1.0) -> dict[str, Any]:
         os.chdir(root)
         sys.path.insert(0, root)
         self.seed = seed
-        perturb.install()  # the helpers that deliberately wrong variants call
+        perturb.install(perturbation)  # the helpers that deliberately wrong variants call
         return {}
 
     def load(self, key: str, path: str, source: str) -> dict[str, Any]:

@@ -95,10 +95,12 @@ class UnitCheck:
                     evidence.details.insert(0, f"inputs ({inputs.source}) of {unit}: {short(snapshot, 4000)}")
                     raise
 
-    def told_apart(self, key: str, variant: str, units: Sequence[str]) -> str:
-        """How a deliberately wrong variant was seen to differ on the inputs compared ("" when it was not)."""
+    def told_apart(self, key: str, variant: str, units: Sequence[str], scale: float = 1.0) -> str:
+        """How a deliberately wrong variant (its perturbations `scale` times the base size) was seen to
+        differ on the inputs compared ("" when it was not)."""
         self.start()
         try:
+            self.ask_new("setup", root=str(self.root), seed=0, perturbation=scale)
             self.ask_new("load", key=key, path=str(self.target), source=variant)
         except Different as error:
             return f"it failed to load ({error})"
