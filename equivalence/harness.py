@@ -170,7 +170,6 @@ class Harness:
                     "gave the same results as the original"
                 )
 
-
     def tell_apart(
         self, key: str, variant: Variant, rewritten: str, units: list[str], runs: _ProgramRuns | None
     ) -> str:

@@ -124,6 +124,5 @@ class TestPerFixSpeed:
         verdicts = {f["code"]: f["verdict"] for f in json.loads(result.stdout)["findings"]}
         assert verdicts["HARP101"]["status"] == "equivalent"
         assert verdicts["HARP203"]["status"] == "too_slow", verdicts["HARP203"]
-        assert verdicts["HARP203"]["speedup"] < 1.0
         written = program.read_text(encoding="utf-8")
         assert "trace_D_D_T = np.trace(D @ D.T)" in written and "@tf.function" not in written
