@@ -14,6 +14,9 @@ import pytest
 
 from tests.helpers import EXAMPLES, ROOT
 
+# One xdist worker runs this whole file: one module-scoped run of the suite serves every test.
+pytestmark = pytest.mark.xdist_group("test_benchmark_suite")
+
 SUITE = ROOT / "benchmarks" / "suite.py"
 Run = tuple[subprocess.CompletedProcess[str], dict[str, Any]]  # what the suite printed, and its JSON
 

@@ -18,6 +18,9 @@ import pytest
 from harp_refactor.detectors import knowledge
 from harp_refactor.detectors.knowledge import ApiInfo, KnowledgeBase, load
 
+# One xdist worker runs this whole file: the generated knowledge base is module-scoped.
+pytestmark = pytest.mark.xdist_group("test_knowledge")
+
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "detectors" / "knowledge"
 FLAG_WORDS = {"pure", "random", "graph", "sync", "tensor", "view", "stateful", "attribute"}

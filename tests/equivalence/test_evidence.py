@@ -14,6 +14,9 @@ from harp_refactor.equivalence.verdict import COULD_NOT_VERIFY, EQUIVALENT, NOT_
 
 from .cases import Case, CasePool, case, uses
 
+# One xdist worker runs this whole file: its harness cases run once, in a pool shared by the whole module.
+pytestmark = pytest.mark.xdist_group("test_evidence")
+
 CASES: dict[str, Case] = {}
 
 # Cause 1: program mode saw only globals, files and the exit status.

@@ -23,6 +23,9 @@ from .cases import (
     uses,
 )
 
+# One xdist worker runs this whole file: its harness cases run once, in a pool shared by the whole module.
+pytestmark = pytest.mark.xdist_group("test_harness")
+
 CASES: dict[str, Case] = {}
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ import pytest
 
 from tests.helpers import EXAMPLES, assert_close, dedent, harp_command, run_program
 
+# One xdist worker runs this whole file: the example runs are module-scoped.
+pytestmark = pytest.mark.xdist_group("test_cli")
+
 DICT_LEARN = EXAMPLES / "dict_learn"
 EXAMPLE_FILES = {
     "numpy": "numpy_dict_learn.py",

@@ -21,6 +21,9 @@ from harp_refactor.sarif import replacement
 from tests.helpers import EXAMPLES, ROOT, dedent
 from tests.refactor.test_cli import MATMUL_RULE, NUMPY_CLEAN, NUMPY_STEP, findings_in, harp
 
+# One xdist worker runs this whole file: the runs of the tool are module-scoped.
+pytestmark = pytest.mark.xdist_group("test_formats")
+
 # The schema the project's CI provides beside the clone (../shared/schemas), else the same file
 # kept with the tests, so a clone on its own checks SARIF output too.
 SCHEMA_PATH = next(
