@@ -147,9 +147,10 @@ class Harness:
             pair = self.program.timing_pair(runs.root)
         else:
             pair = self.units.timing_pair(key, units)
-        # Undecided timings get more pairs only where the speed is judged (a floor above 0).
-        most = settings.repeats * 3 if settings.floor > 0 else settings.repeats
-        return _timed(measure(pair, settings.floor, settings.repeats, most, settings.timing_budget_s), settings)
+        # Unjudged (a floor of 0), the speed is only reported: two pairs give its size.
+        least = settings.repeats if settings.floor > 0 else min(2, settings.repeats)
+        most = settings.repeats * 3 if settings.floor > 0 else least
+        return _timed(measure(pair, settings.floor, least, most, settings.timing_budget_s), settings)
 
     def told_apart(
         self, key: str, rewritten: str, units: list[str], runs: _ProgramRuns | None, evidence: Evidence

@@ -59,6 +59,7 @@ def shifted(x, b, steps):
 """
 ANOTHER_SUM = """
 def weighted(x, w):
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
     acc = 0.0
     for i in range(len(x)):
         acc = acc + w[i] * x[i]
@@ -266,7 +267,7 @@ class TestRerunning:
             in hoisted
         )
         [message] = project.commits_on("harp/HARP101")
-        assert "- line 7:" in message and "- line 22:" in message
+        assert "- line 7:" in message and "- line 23:" in message
         assert "harp/HARP104: pull request" in completed.stdout and "is up to date" in completed.stdout
         patches = [r for r in project.github.writes() if r.method == "PATCH"]
         assert [r.path.rsplit("/", 1)[1] for r in patches] == [str(numbers["harp/HARP101"])]
