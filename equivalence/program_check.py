@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,7 @@ def _callees(statements: list[ast.stmt]) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=8)  # the comparison and every wrong variant of a version ask again
 def observed_functions(original: str, rewritten: str) -> tuple[str, ...]:
     """Functions and methods whose calls are compared: defined alike in both versions, and not
     called from changed code (a hoist or a reuse may call them fewer times)."""
@@ -179,19 +181,14 @@ class ProgramCheck:
             raise Different(f"the rewrite failed where the original did not: {error}") from None
         evidence.cover(REWRITTEN, reply["coverage"])
         expected, actual = self.comparable(rewritten, self.expected, self.unstable.drop(reply["outcome"]))
-        evidence.calls_observed += sum(entry.get("count", 0) for entry in (expected.get("calls") or {}).values())
+        evidence.calls_observed += _calls(expected)
         evidence.program_observations += _observations(expected)
         evidence.check(expected, actual, "program", self.settings.tolerance)
         return root
 
     def comparable(self, rewritten: str, expected: Any, actual: Any) -> tuple[Any, Any]:
         """Leave out of the globals the variable of a loop the rewrite removed and the temporaries it added."""
-        try:
-            before, after = ast.parse(self.original), ast.parse(rewritten)
-        except SyntaxError:
-            return expected, actual
-        counters = _loop_variables(before) - _loop_variables(after)
-        temporaries = _names(after) - _names(before)
+        counters, temporaries = _not_results(self.original, rewritten)
         if isinstance(expected, dict) and isinstance(actual, dict):
             expected = {**expected, "globals": _without(expected.get("globals"), counters)}
             actual = {**actual, "globals": _without(actual.get("globals"), counters | temporaries)}
@@ -234,14 +231,30 @@ class ProgramCheck:
         return run_pair
 
 
+def _calls(outcome: Any) -> int:
+    """How many calls of the file's functions a run made."""
+    if not isinstance(outcome, dict):
+        return 0
+    return sum(int(entry.get("count", 0)) for entry in (outcome.get("calls") or {}).values())
+
+
 def _observations(outcome: Any) -> int:
     """How many things a run showed besides its exit status: globals, files, printed numbers, calls."""
     if not isinstance(outcome, dict):
         return 0
-    calls = sum(int(entry.get("count", 0)) for entry in (outcome.get("calls") or {}).values())
     sized = [outcome.get(key) for key in ("globals", "files", PRINTED)]
-    return calls + sum(len(part) for part in sized if isinstance(part, (dict, list)))
+    return _calls(outcome) + sum(len(part) for part in sized if isinstance(part, (dict, list)))
 
 
-def _without(globals_: Any, names: set[str]) -> Any:
+@functools.lru_cache(maxsize=8)
+def _not_results(original: str, rewritten: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Globals that are no results: loop variables the rewrite removed, and the names it added."""
+    try:
+        before, after = ast.parse(original), ast.parse(rewritten)
+    except SyntaxError:
+        return frozenset(), frozenset()
+    return frozenset(_loop_variables(before) - _loop_variables(after)), frozenset(_names(after) - _names(before))
+
+
+def _without(globals_: Any, names: frozenset[str]) -> Any:
     return {k: v for k, v in globals_.items() if k not in names} if isinstance(globals_, dict) else globals_
